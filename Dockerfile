@@ -1,0 +1,13 @@
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml constraints.txt README.md ./
+COPY webapp webapp
+COPY indexer indexer
+COPY workers workers
+COPY store store
+COPY mappings mappings
+COPY data data
+RUN pip install --no-cache-dir -c constraints.txt -e .
+EXPOSE 5000
+CMD ["gunicorn", "--bind", "0.0.0.0:5000", "webapp.wsgi:app"]

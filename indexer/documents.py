@@ -1,0 +1,184 @@
+"""Documents: what OpenSearch stores for a concept and for a published credential.
+
+These are pure functions of already-loaded rows, so they are unit-tested without any service.
+A credential document carries only public fields; contributor notes never get here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from store.models import Concept
+
+from indexer.codes import code_variants
+
+
+def build_concept_document(concept: Concept, scheme: str, credential_count: int = 0,
+                           broader_label: str = "") -> dict:
+    links = concept.links or {}
+    detail = links.get("level") or links.get("kind") or ""
+    return {
+        "id": concept.code,
+        "code": concept.code,
+        "code_norm": code_variants(concept.code),
+        "scheme": scheme,
+        "label": concept.label,
+        "alt_labels": concept.alt_labels or [],
+        "description": concept.description or "",
+        "broader": concept.broader,
+        "broader_label": broader_label,
+        "detail": detail,
+        "credential_count": credential_count,
+        "label_length": len(concept.label),
+    }
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+CREDENTIAL_TYPES = {
+    "badge": "Badge",
+    "certificate": "Certificate",
+    "certificate_of_completion": "Certificate of Completion",
+    "apprenticeship_certificate": "Apprenticeship Certificate",
+    "certification": "Certification",
+    "license": "License",
+    "associate_degree": "Associate Degree",
+    "bachelor_degree": "Bachelor's Degree",
+    "master_degree": "Master's Degree",
+    "doctoral_degree": "Doctoral Degree",
+    "professional_doctorate": "Professional Doctorate",
+    "diploma": "Diploma",
+    "micro_credential": "Micro-Credential",
+    "open_badge": "Open Badge",
+    "digital_badge": "Digital Badge",
+    "journeyman_certificate": "Journeyman Certificate",
+    "master_certificate": "Master Certificate",
+    "quality_assurance_credential": "Quality Assurance Credential",
+}
+
+DELIVERY_MODES = {"in_person": "In person", "online": "Online", "blended": "Blended"}
+
+
+
+@dataclass
+class Lookups:
+    """Concepts a batch of credentials refers to, keyed by code, loaded once per batch."""
+
+    occupations: dict = field(default_factory=dict)
+    soc_groups: dict = field(default_factory=dict)
+    sectors: dict = field(default_factory=dict)
+    skills: dict = field(default_factory=dict)
+    programs: dict = field(default_factory=dict)
+
+
+def _label(lookup: dict, code: str) -> str:
+    concept = lookup.get(code)
+    return concept.label if concept is not None else code
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def build_credential_document(credential, lookups: Lookups) -> dict:
+    """The public search document of a credential: no notes, no draft-only data."""
+    occupations = [o.code for o in credential.occupations]
+    sectors = [s.code for s in credential.sectors]
+    skills = list(credential.skills)
+    cips = list(credential.cip_codes or [])
+
+    occupation_terms: list[str] = []
+    soc_groups: list[str] = []
+    for code in occupations:
+        concept = lookups.occupations.get(code)
+        if concept is not None:
+            occupation_terms.extend(concept.alt_labels or [])
+            major = (concept.links or {}).get("soc_major")
+            if major and major not in soc_groups:
+                soc_groups.append(major)
+    sector_roots = []
+    for code in sectors:
+        root = _sector_root(code, lookups.sectors)
+        if root not in sector_roots:
+            sector_roots.append(root)
+
+    related = []
+    for rel in credential.relations:
+        if rel.target is not None:
+            if rel.target.status != "published":
+                continue
+            related.append({"kind": rel.kind, "id": rel.target.id, "name": rel.target.name})
+        else:
+            related.append({"kind": rel.kind, "cip": rel.external_cip, "type": rel.external_type,
+                            "name": rel.external_name,
+                            "cip_label": _label(lookups.programs, rel.external_cip) if rel.external_cip else ""})
+
+    programs = [
+        {"name": p.name, "provider": p.provider_display, "provider_id": p.provider_org_id, "url": p.url,
+         "delivery": p.delivery_mode, "location": p.location, "cip": p.cip_code,
+         "duration_value": p.duration_value, "duration_unit": p.duration_unit,
+         "cost": float(p.cost_amount) if p.cost_amount is not None else None}
+        for p in credential.programs
+    ]
+    codes = set()
+    for code in occupations + soc_groups + sectors + cips:
+        codes.update(code_variants(code))
+    codes.update(code_variants(code)[0] for code in occupations for code in [code[:7]])
+
+    return {
+        "id": str(credential.id),
+        "revision": credential.revision,
+        "name": credential.name,
+        "alternate_names": list(credential.alternate_names or []),
+        "description": credential.description,
+        "spelling": " ".join([credential.name, *(credential.alternate_names or []),
+                              *[_label(lookups.occupations, c) for c in occupations],
+                              *[_label(lookups.skills, s.skill_code) for s in skills]]),
+        "type": credential.credential_type,
+        "issuer": {"id": str(credential.org_id), "name": credential.organization.name},
+        "occupation_codes": occupations,
+        "occupation_labels": [_label(lookups.occupations, c) for c in occupations],
+        "occupation_terms": occupation_terms,
+        "soc_groups": soc_groups,
+        "sector_codes": sectors,
+        "sector_roots": sector_roots,
+        "sector_labels": [_label(lookups.sectors, c) for c in sectors],
+        "skill_codes": [s.skill_code for s in skills],
+        "skill_labels": [_label(lookups.skills, s.skill_code) for s in skills],
+        "cip_codes": cips,
+        "cip_labels": [_label(lookups.programs, c) for c in cips],
+        "codes": sorted(codes),
+        "program_text": " ".join(f"{p['name']} {p['provider']} {p['location']}" for p in programs),
+        "related_names": [r["name"] for r in related if r.get("name")],
+        "keywords": list(credential.keywords or []),
+        "delivery": credential.delivery_mode or None,
+        "lifecycle": credential.lifecycle,
+        "language": credential.language,
+        "published_at": _iso(credential.published_at),
+        "updated_at": _iso(credential.updated_at),
+        "display": {
+            "url": credential.url,
+            "cost": {"amount": float(credential.cost_amount) if credential.cost_amount is not None else None,
+                     "currency": credential.cost_currency, "note": credential.cost_note},
+            "duration": {"value": credential.duration_value, "unit": credential.duration_unit},
+            "occupations": [{"code": c, "label": _label(lookups.occupations, c)} for c in occupations],
+            "sectors": [{"code": c, "label": _label(lookups.sectors, c)} for c in sectors],
+            "skills": [{"code": s.skill_code, "label": _label(lookups.skills, s.skill_code),
+                        "min_level": s.min_level, "acquired_level": s.acquired_level} for s in skills],
+            "cip": [{"code": c, "label": _label(lookups.programs, c)} for c in cips],
+            "programs": programs,
+            "related": related,
+        },
+    }
+
+
+def _sector_root(code: str, sectors: dict) -> str:
+    """Walk `broader` links up to the top of the sector scheme (NAICS `62`, `31-33`, ...)."""
+    seen = set()
+    concept = sectors.get(code)
+    while concept is not None and concept.broader and concept.broader not in seen:
+        seen.add(concept.broader)
+        parent = sectors.get(concept.broader)
+        if parent is None:
+            return concept.broader
+        concept = parent
+    return concept.code if concept is not None else code

@@ -1,0 +1,133 @@
+"""Creating indices, pointing aliases, and rebuilding an index with zero downtime.
+
+A rebuild loads a new, randomly named physical index with replicas 0 and refresh off, restores
+its settings, lets the caller catch it up with changes that arrived meanwhile, and then moves
+the alias in one atomic `update_aliases` call. Until that call, readers see the old index; if
+anything fails, the new index is deleted and the old one keeps serving.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from opensearchpy import NotFoundError, OpenSearch, helpers
+
+from indexer.registry import IndexSpec
+
+log = logging.getLogger(__name__)
+
+LOADING_SETTINGS = {"index": {"number_of_replicas": 0, "refresh_interval": "-1"}}
+
+
+def new_physical_name(spec: IndexSpec, prefix: str) -> str:
+    return spec.physical_prefix(prefix) + secrets.token_hex(4)
+
+
+def aliased_indices(client: OpenSearch, alias: str) -> list[str]:
+    try:
+        return sorted(client.indices.get_alias(name=alias))
+    except NotFoundError:
+        return []
+
+
+def create_index(client: OpenSearch, spec: IndexSpec, prefix: str, loading: bool = False) -> str:
+    body = spec.body()
+    if loading:
+        body = {**body, "settings": {**body["settings"], **LOADING_SETTINGS["index"]}}
+    name = new_physical_name(spec, prefix)
+    client.indices.create(index=name, body=body)
+    return name
+
+
+def ensure_index(client: OpenSearch, spec: IndexSpec, prefix: str) -> str | None:
+    """Create the index and its alias if the alias points nowhere. Returns the new name, if any."""
+    alias = spec.alias(prefix)
+    if aliased_indices(client, alias):
+        return None
+    name = create_index(client, spec, prefix)
+    client.indices.update_aliases(body={"actions": [{"add": {"index": name, "alias": alias}}]})
+    return name
+
+
+def swap_alias(client: OpenSearch, alias: str, new_index: str) -> list[str]:
+    """Point `alias` at `new_index` alone, atomically. Returns the indices it left."""
+    old = [name for name in aliased_indices(client, alias) if name != new_index]
+    actions = [{"remove": {"index": name, "alias": alias}} for name in old]
+    actions.append({"add": {"index": new_index, "alias": alias}})
+    client.indices.update_aliases(body={"actions": actions})
+    return old
+
+
+@dataclass
+class RebuildResult:
+    index: str
+    indexed: int
+    errors: int
+    replaced: list[str]
+
+
+def rebuild(
+    client: OpenSearch,
+    spec: IndexSpec,
+    prefix: str,
+    actions: Iterable[dict],
+    catch_up: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk_size: int = 1000,
+) -> RebuildResult:
+    """Load a fresh index from `actions` (bulk actions without `_index`) and swap it in."""
+    alias = spec.alias(prefix)
+    target = create_index(client, spec, prefix, loading=True)
+    indexed = errors = 0
+    try:
+        for ok, item in helpers.streaming_bulk(
+            client,
+            actions,
+            index=target,
+            chunk_size=chunk_size,
+            max_chunk_bytes=20 * 1024 * 1024,
+            raise_on_error=False,
+            raise_on_exception=True,
+            max_retries=6,
+            initial_backoff=1,
+            max_backoff=30,
+        ):
+            if ok:
+                indexed += 1
+            else:
+                errors += 1
+                log.warning("rebuild of %s: item failed: %s", alias, item)
+            if progress and (indexed + errors) % chunk_size == 0:
+                progress(indexed + errors)
+        if errors:
+            raise RuntimeError(f"{errors} documents failed to index into {target}")
+        settings = spec.body()["settings"]
+        client.indices.put_settings(
+            index=target,
+            body={"index": {"number_of_replicas": settings.get("number_of_replicas", 0),
+                            "refresh_interval": settings.get("refresh_interval", "1s")}},
+        )
+        client.indices.refresh(index=target)
+        if catch_up:
+            catch_up(target)
+        replaced = swap_alias(client, alias, target)
+    except BaseException:
+        log.exception("rebuild of %s failed; deleting %s and leaving the alias as it was", alias, target)
+        client.indices.delete(index=target, ignore_unavailable=True)
+        raise
+    for name in replaced:
+        client.indices.delete(index=name, ignore_unavailable=True)
+    if progress:
+        progress(indexed)
+    return RebuildResult(index=target, indexed=indexed, errors=errors, replaced=replaced)
+
+
+def drop_all(client: OpenSearch, prefix: str) -> None:
+    """Delete every index under `prefix` (tests use their own prefix and clean up with this)."""
+    if not prefix:
+        raise ValueError("refusing to drop indices without a prefix")
+    names = list(client.indices.get(index=f"{prefix}*", expand_wildcards="all"))
+    for name in names:
+        client.indices.delete(index=name, ignore_unavailable=True)

@@ -1,0 +1,197 @@
+"""What operators do to the indices: init, rebuild, status, verify, repair and drain.
+
+The Celery tasks and the `catalog index` commands both call these; nothing here knows about
+either, so each operation is a plain function of settings (and a progress callback).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from opensearchpy import NotFoundError, helpers
+from sqlalchemy import func, select
+
+from indexer.client import bulk_client
+from indexer.lifecycle import aliased_indices, ensure_index, rebuild
+from indexer.registry import INDICES, TARGETS, VOCABULARIES
+from indexer.relay import relay_once, replay_since
+from indexer.sources import concept_actions, credential_actions, published_credential_ids
+from store.db import session_scope
+from store.models import Concept, Credential, OutboxEvent, Scheme, Status
+from store.outbox import backlog, record_change
+from store.settings import Settings
+from store.taxonomy import bound_scheme
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int | None], None]
+
+
+def _client(settings: Settings):
+    return bulk_client(settings.opensearch_url, settings.bulk_timeout)
+
+
+def init_indices(settings: Settings) -> dict[str, str | None]:
+    client = _client(settings)
+    return {name: ensure_index(client, spec, settings.index_prefix) for name, spec in INDICES.items()}
+
+
+def expected_count(settings: Settings, name: str) -> int:
+    with session_scope(settings.database_url) as session:
+        if name == "credentials":
+            return session.scalar(select(func.count()).where(Credential.status == Status.published.value)) or 0
+        scheme = bound_scheme(session, name)
+        return session.scalar(select(func.count()).select_from(Concept).join(Scheme).where(Scheme.name == scheme)) or 0
+
+
+def reindex(settings: Settings, target: str, progress: Progress | None = None) -> dict[str, int]:
+    """Rebuild every index in `target` (a name from TARGETS) with zero downtime."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
+    client = _client(settings)
+    counts = {}
+    for name in TARGETS[target]:
+        spec = INDICES[name]
+        total = expected_count(settings, name)
+        report = (lambda done, n=name, t=total: progress(n, done, t)) if progress else None
+        if report:
+            report(0)
+        with session_scope(settings.database_url) as session:
+            if name == "credentials":
+                mark = session.scalar(select(func.max(OutboxEvent.id))) or 0
+                state = {"mark": mark}
+
+                def catch_up(index: str, state=state) -> None:
+                    with session_scope(settings.database_url) as replay_session:
+                        state["mark"] = replay_since(replay_session, client, index, state["mark"])
+
+                result = rebuild(client, spec, settings.index_prefix, credential_actions(session),
+                                 catch_up=catch_up, progress=report)
+                # The relay may have written to the old index between the catch-up and the swap.
+                catch_up(result.index)
+            else:
+                result = rebuild(client, spec, settings.index_prefix, concept_actions(session, name), progress=report)
+        counts[name] = result.indexed
+        log.info("reindexed %s: %d documents into %s", name, result.indexed, result.index)
+    return counts
+
+
+def refresh_concept_counts(settings: Settings) -> int:
+    """Update `credential_count` on vocabulary documents whose count changed. Returns updates."""
+    from indexer.sources import credential_counts
+
+    client = _client(settings)
+    updates = 0
+    for name in VOCABULARIES:
+        alias = INDICES[name].alias(settings.index_prefix)
+        if not aliased_indices(client, alias):
+            continue
+        with session_scope(settings.database_url) as session:
+            counts = credential_counts(session, name)
+        indexed = {
+            hit["_id"]: hit["_source"].get("credential_count", 0)
+            for hit in helpers.scan(client, index=alias, query={"query": {"range": {"credential_count": {"gt": 0}}}},
+                                    _source=["credential_count"])
+        }
+        changed = {code: counts.get(code, 0) for code in set(counts) | set(indexed)
+                   if counts.get(code, 0) != indexed.get(code, 0)}
+        actions = ({"_op_type": "update", "_index": alias, "_id": code, "doc": {"credential_count": n}}
+                   for code, n in changed.items())
+        ok, _errors = helpers.bulk(client, actions, raise_on_error=False)
+        updates += ok
+    return updates
+
+
+@dataclass
+class Drift:
+    missing: list[int] = field(default_factory=list)   # published, not in the index
+    stale: list[int] = field(default_factory=list)     # in the index at an older revision
+    orphans: list[int] = field(default_factory=list)   # in the index, not published
+
+    @property
+    def ids(self) -> list[int]:
+        return sorted(set(self.missing) | set(self.stale) | set(self.orphans))
+
+    def __bool__(self) -> bool:
+        return bool(self.ids)
+
+
+def verify(settings: Settings) -> Drift:
+    """Compare (id, revision) between the database's published set and the credentials index."""
+    client = _client(settings)
+    alias = INDICES["credentials"].alias(settings.index_prefix)
+    client.indices.refresh(index=alias)
+    indexed: dict[int, int] = {}
+    for hit in helpers.scan(client, index=alias, query={"query": {"match_all": {}}, "version": True},
+                            _source=False, size=2000):
+        indexed[int(hit["_id"])] = hit["_version"]
+    drift = Drift()
+    with session_scope(settings.database_url) as session:
+        for cid, revision in published_credential_ids(session):
+            version = indexed.pop(cid, None)
+            if version is None:
+                drift.missing.append(cid)
+            elif version < revision:
+                drift.stale.append(cid)
+    drift.orphans = sorted(indexed)
+    return drift
+
+
+def repair(settings: Settings, drift: Drift | None = None) -> int:
+    """Queue outbox events for every drifted credential; the relay then fixes them."""
+    drift = drift if drift is not None else verify(settings)
+    with session_scope(settings.database_url) as session:
+        revisions = dict(session.execute(select(Credential.id, Credential.revision)
+                                         .where(Credential.id.in_(drift.ids))).all())
+        session.info["nudge"] = False
+        for cid in drift.ids:
+            record_change(session, "credential", cid, revisions.get(cid, 0))
+    return len(drift.ids)
+
+
+def drain(settings: Settings, budget_seconds: float = 600.0) -> dict[str, int]:
+    """Run the relay until no event is due (or the budget runs out)."""
+    client = _client(settings)
+    totals = {"done": 0, "failed": 0}
+    deadline = time.monotonic() + budget_seconds
+    with session_scope(settings.database_url) as session:
+        while time.monotonic() < deadline:
+            result = relay_once(session, client, settings.index_prefix)
+            totals["done"] += result.done
+            totals["failed"] += result.failed
+            if result.unavailable:
+                raise ConnectionError("OpenSearch is unavailable; events were put back for later")
+            if not result.claimed:
+                break
+    return totals
+
+
+def status(settings: Settings) -> dict:
+    client = _client(settings)
+    report = {"indices": {}, "outbox": {}}
+    for name, spec in INDICES.items():
+        alias = spec.alias(settings.index_prefix)
+        names = aliased_indices(client, alias)
+        count = None
+        if names:
+            try:
+                count = client.count(index=alias)["count"]
+            except NotFoundError:
+                count = None
+        report["indices"][name] = {"alias": alias, "indices": names, "documents": count,
+                                   "expected": expected_count(settings, name)}
+    with session_scope(settings.database_url) as session:
+        b = backlog(session)
+        dead = session.execute(
+            select(OutboxEvent.id, OutboxEvent.entity, OutboxEvent.entity_id, OutboxEvent.attempts, OutboxEvent.last_error)
+            .where(OutboxEvent.state == "dead").order_by(OutboxEvent.id).limit(20)
+        ).all()
+    report["outbox"] = {
+        "pending": b.pending,
+        "oldest_pending": b.oldest_pending.isoformat() + "Z" if b.oldest_pending else None,
+        "dead": b.dead,
+        "dead_letters": [dict(id=r[0], entity=r[1], entity_id=r[2], attempts=r[3], error=r[4]) for r in dead],
+    }
+    return report

@@ -1,0 +1,61 @@
+"""Every index the product uses, declared once: alias, mapping file and version, and source.
+
+Physical indices are named `<prefix><alias>-v<version>-<random>` and hidden behind the alias
+`<prefix><alias>`; readers and the relay only ever use the alias, so a rebuild can swap it.
+The four vocabularies share one mapping family, because they are searched the same way.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    mapping: str
+    version: int
+
+    def alias(self, prefix: str) -> str:
+        return f"{prefix}{self.name}"
+
+    def physical_prefix(self, prefix: str) -> str:
+        return f"{prefix}{self.name}-v{self.version}-"
+
+    @property
+    def mapping_path(self) -> Path:
+        return MAPPINGS_DIR / self.mapping / f"{self.mapping}-v{self.version}.json"
+
+    def body(self) -> dict:
+        return json.loads(_read(self.mapping_path))
+
+
+@cache
+def _read(path: Path) -> str:
+    return path.read_text()
+
+
+# Vocabulary name -> the scheme it is built from unless an operator binds another one.
+DEFAULT_SCHEMES = {
+    "occupations": "onet-soc",
+    "sectors": "naics-2022",
+    "programs": "cip-2020",
+    "skills": "skills",
+}
+VOCABULARIES = tuple(DEFAULT_SCHEMES)
+
+INDICES: dict[str, IndexSpec] = {
+    **{name: IndexSpec(name, "vocabulary", 1) for name in VOCABULARIES},
+    "credentials": IndexSpec("credentials", "credentials", 1),
+}
+
+# What `catalog index reindex TARGET` means.
+TARGETS = {
+    **{name: (name,) for name in INDICES},
+    "taxonomies": VOCABULARIES,
+    "all": tuple(INDICES),
+}

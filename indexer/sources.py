@@ -1,0 +1,135 @@
+"""Reading rows for indexing: concepts for the vocabularies, published credentials in batches.
+
+Credentials stream with `yield_per`, and the concepts each batch refers to are fetched in one
+query per vocabulary, so memory stays flat however many credentials there are.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from itertools import islice
+from typing import Iterable, Iterator
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from indexer.documents import Lookups, build_concept_document, build_credential_document
+from store.models import (
+    Concept,
+    Credential,
+    CredentialOccupation,
+    CredentialRelation,
+    CredentialSector,
+    CredentialSkill,
+    Scheme,
+    Status,
+)
+from store.taxonomy import bound_scheme, concept_labels
+
+BATCH = 500
+
+
+def credential_counts(session: Session, vocabulary: str) -> Counter:
+    """Published credentials per concept code; autocomplete breaks ties with it."""
+    published = Credential.status == Status.published.value
+    tables = {"occupations": (CredentialOccupation, CredentialOccupation.code),
+              "sectors": (CredentialSector, CredentialSector.code),
+              "skills": (CredentialSkill, CredentialSkill.skill_code)}
+    if vocabulary in tables:
+        table, column = tables[vocabulary]
+        rows = session.execute(
+            select(column, func.count()).join(Credential, Credential.id == table.credential_id)
+            .where(published).group_by(column)
+        )
+        return Counter(dict(rows.all()))
+    if vocabulary == "programs":
+        counts: Counter = Counter()
+        for (cips,) in session.execute(select(Credential.cip_codes).where(published)):
+            counts.update(set(cips or []))
+        return counts
+    return Counter()
+
+
+def concept_actions(session: Session, vocabulary: str) -> Iterator[dict]:
+    scheme_name = bound_scheme(session, vocabulary)
+    scheme_id = session.scalar(select(Scheme.id).where(Scheme.name == scheme_name))
+    if scheme_id is None:
+        raise LookupError(f"scheme {scheme_name!r} for {vocabulary} is not loaded; run `catalog taxonomy import`")
+    counts = credential_counts(session, vocabulary)
+    labels = dict(session.execute(select(Concept.code, Concept.label).where(Concept.scheme_id == scheme_id)).all())
+    for concept in session.scalars(select(Concept).where(Concept.scheme_id == scheme_id).order_by(Concept.id)).yield_per(1000):
+        doc = build_concept_document(concept, scheme_name, counts.get(concept.code, 0),
+                                     labels.get(concept.broader or "", ""))
+        yield {"_id": concept.code, "_source": doc}
+
+
+class LookupLoader:
+    """Loads the concepts a batch of credentials needs. Sectors load whole: roots need ancestors."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.schemes = {v: bound_scheme(session, v) for v in ("occupations", "sectors", "skills", "programs")}
+        sector_scheme = self.schemes["sectors"]
+        self.sectors = {
+            c.code: c for c in session.scalars(select(Concept).join(Scheme).where(Scheme.name == sector_scheme))
+        }
+
+    def for_batch(self, credentials: list[Credential]) -> Lookups:
+        s = self.session
+        occ_codes = {o.code for c in credentials for o in c.occupations}
+        skill_codes = {k.skill_code for c in credentials for k in c.skills}
+        cip_codes = {code for c in credentials for code in (c.cip_codes or [])}
+        cip_codes |= {r.external_cip for c in credentials for r in c.relations if r.external_cip}
+        occupations = concept_labels(s, self.schemes["occupations"], occ_codes)
+        majors = {(o.links or {}).get("soc_major") for o in occupations.values()} - {None}
+        return Lookups(
+            occupations=occupations,
+            soc_groups=concept_labels(s, "soc-2018", majors),
+            sectors=self.sectors,
+            skills=concept_labels(s, self.schemes["skills"], skill_codes),
+            programs=concept_labels(s, self.schemes["programs"], cip_codes),
+        )
+
+
+def _credential_query():
+    return select(Credential).options(
+        selectinload(Credential.occupations),
+        selectinload(Credential.sectors),
+        selectinload(Credential.skills),
+        selectinload(Credential.programs),
+        selectinload(Credential.relations).joinedload(CredentialRelation.target),
+    )
+
+
+def load_credentials(session: Session, ids: Iterable[int]) -> dict[int, Credential]:
+    ids = list(ids)
+    return {c.id: c for c in session.scalars(_credential_query().where(Credential.id.in_(ids)))} if ids else {}
+
+
+def published_credential_ids(session: Session) -> Iterator[tuple[int, int]]:
+    """(id, revision) of every published credential, streamed."""
+    query = select(Credential.id, Credential.revision).where(Credential.status == Status.published.value)
+    yield from session.execute(query.order_by(Credential.id).execution_options(yield_per=5000))
+
+
+def credential_actions(session: Session, batch: int = BATCH) -> Iterator[dict]:
+    """Bulk actions for every published credential, built batch by batch."""
+    loader = LookupLoader(session)
+    ids = (cid for cid, _ in published_credential_ids(session))
+    while chunk := list(islice(ids, batch)):
+        credentials = load_credentials(session, chunk)
+        lookups = loader.for_batch(list(credentials.values()))
+        for cid in chunk:
+            credential = credentials.get(cid)
+            if credential is None or credential.status != Status.published.value:
+                continue
+            yield index_action(credential, lookups)
+        session.expunge_all()
+
+
+def index_action(credential: Credential, lookups: Lookups) -> dict:
+    return {
+        "_id": str(credential.id),
+        "_version": credential.revision,
+        "_version_type": "external_gte",
+        "_source": build_credential_document(credential, lookups),
+    }

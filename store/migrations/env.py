@@ -1,0 +1,32 @@
+"""Alembic environment: the database URL comes from the caller's config or from DATABASE_URL."""
+from alembic import context
+from sqlalchemy import pool
+
+from store.db import get_engine
+from store.models import Base
+from store.settings import Settings
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = get_engine(url)
+    with engine.connect() as connection:
+        # render_as_batch: SQLite can only ALTER a table by copying it, which batch mode does.
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

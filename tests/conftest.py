@@ -1,0 +1,237 @@
+"""Fixtures: real services, and a fresh index prefix, database and task queue for every run.
+
+Every run gets its own INDEX_PREFIX (indices, aliases, Celery queue and rate-limit keys are all
+scoped by it) and its own database, so parallel runs and `make dev` never see each other's data.
+CATALOG_TEST_DB=postgres runs the same tests on a throwaway PostgreSQL database.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_ID = uuid.uuid4().hex[:8]
+BACKEND = os.environ.get("CATALOG_TEST_DB", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def _create_postgres_database(name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_postgres_database(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from store.db import get_engine
+
+    get_engine.cache_clear()
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory):
+    """Settings for this run; also exported so worker subprocesses inherit them."""
+    from store.settings import Settings
+
+    prefix = f"test-{RUN_ID}-"
+    pg_name = None
+    if BACKEND == "postgres":
+        pg_name = f"catalog_test_{RUN_ID}"
+        database_url = _create_postgres_database(pg_name)
+    else:
+        database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'catalog.db'}"
+    values = Settings.from_env(database_url=database_url, index_prefix=prefix, secret_key=f"test-{RUN_ID}")
+    os.environ.update(DATABASE_URL=values.database_url, INDEX_PREFIX=prefix, SECRET_KEY=values.secret_key,
+                      REDIS_URL=values.redis_url, OPENSEARCH_URL=values.opensearch_url)
+    # workers.app builds its Celery app from the environment at import time.
+    import workers.app
+
+    workers.app.celery_app.conf.update(task_default_queue=f"{prefix}tasks")
+    workers.app.celery_app.conf.settings = values
+    workers.app.celery_app.conf.broker_url = values.redis_url
+    yield values
+    from indexer.client import bulk_client
+    from indexer.lifecycle import drop_all
+
+    try:
+        drop_all(bulk_client(values.opensearch_url), prefix)
+    except Exception as exc:  # noqa: BLE001 - cleanup must not hide the test result
+        print(f"cleanup: could not drop test indices: {exc}", file=sys.stderr)
+    if pg_name:
+        _drop_postgres_database(pg_name)
+
+
+@pytest.fixture(scope="session")
+def database(settings):
+    """A migrated database with the bundled taxonomies loaded."""
+    from store.db import session_scope
+    from store.migrate import upgrade
+    from store.taxonomy import import_bundled
+
+    upgrade(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        import_bundled(session)
+    return settings.database_url
+
+
+@pytest.fixture(scope="session")
+def indices(settings, database):
+    """Every index created, and the vocabularies built from the bundled taxonomies."""
+    from indexer import operations
+
+    operations.init_indices(settings)
+    operations.reindex(settings, "taxonomies")
+    return settings.index_prefix
+
+
+@pytest.fixture(scope="session")
+def app(settings, database):
+    from webapp import create_app
+
+    app = create_app(settings, TESTING=True)
+    return app
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def db_session(settings, database):
+    from store.db import get_sessionmaker
+
+    session = get_sessionmaker(settings.database_url)()
+    yield session
+    session.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server(app, indices):
+    with LiveServer(app) as server:
+        yield server
+
+
+class Worker:
+    """A real `celery worker` subprocess consuming this run's queue."""
+
+    def __init__(self, settings, concurrency: int = 2, name: str = "worker"):
+        self.settings = settings
+        self.concurrency = concurrency
+        self.name = name
+        self.proc: subprocess.Popen | None = None
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.log_path = ARTIFACTS / f"{name}-{RUN_ID}.log"
+
+    def start(self, timeout: float = 60) -> "Worker":
+        celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [celery, "-A", "workers.app:celery_app", "worker", "--loglevel=INFO",
+             f"--concurrency={self.concurrency}", "-n", f"{self.name}-{RUN_ID}@%h",
+             "-Q", f"{self.settings.index_prefix}tasks", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=os.environ.copy(), stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        from workers.tasks import ping
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                ping.apply_async().get(timeout=5)
+                return self
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.5)
+        raise RuntimeError(f"celery worker did not answer ping within {timeout} s; see {self.log_path}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+@pytest.fixture(scope="session")
+def worker(settings, indices):
+    w = Worker(settings).start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (browser downloads are impossible here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

@@ -1,0 +1,33 @@
+"""The Flask web app: authoring (editor, accounts, authoring API) and the public pages and API."""
+from __future__ import annotations
+
+from flask import Flask
+
+from store.settings import Settings
+
+
+def create_app(settings: Settings | None = None, **config) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config)
+
+    from webapp import database
+
+    database.init_app(app)
+
+    from webapp.health import bp as health_bp
+    from webapp.public import bp as public_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(public_bp)
+    return app

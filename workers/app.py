@@ -1,0 +1,48 @@
+"""The Celery app. Its settings are deliberate; each says why.
+
+The outbox is the source of truth, so a Celery message is only a wake-up call: losing one
+delays an update until the next beat tick, and running one twice writes the same index.
+"""
+from __future__ import annotations
+
+from celery import Celery
+
+from store.settings import Settings
+
+# Longer than any task may run (a 100k reindex included), so Redis never re-delivers a message
+# whose task is still working on it.
+VISIBILITY_TIMEOUT = 4 * 60 * 60
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or Settings.from_env()
+    app = Celery("credential_catalog", broker=settings.redis_url, backend=settings.redis_url)
+    app.conf.update(
+        # Ack after the task ran, and re-queue it if the worker process dies mid-task.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        # One message at a time per process: a prefetched message would wait behind a long reindex.
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT, "socket_timeout": 5},
+        result_backend_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        result_expires=3600,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        # Every index name is scoped by INDEX_PREFIX; the queue is too, so parallel test runs and
+        # `make dev` sharing one Redis never eat each other's tasks.
+        task_default_queue=f"{settings.index_prefix}tasks",
+        beat_schedule={
+            "relay-outbox": {"task": "workers.tasks.relay_outbox", "schedule": 2.0},
+            "refresh-concept-counts": {"task": "workers.tasks.refresh_concept_counts", "schedule": 60.0},
+            "purge-outbox": {"task": "workers.tasks.purge_outbox", "schedule": 3600.0},
+        },
+    )
+    app.conf.settings = settings
+    app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+    return app
+
+
+celery_app = make_celery()

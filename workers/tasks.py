@@ -1,0 +1,87 @@
+"""Celery tasks. Each is idempotent and carries ids or names, never documents."""
+from __future__ import annotations
+
+import logging
+import socket
+import time
+
+import redis
+from celery import shared_task
+
+from indexer import operations
+from indexer.client import bulk_client
+from indexer.relay import relay_once
+from store.db import session_scope
+from store.outbox import purge_done
+
+log = logging.getLogger(__name__)
+
+
+def _settings():
+    from workers.app import celery_app
+
+    return celery_app.conf.settings
+
+
+@shared_task(name="workers.tasks.ping")
+def ping() -> dict:
+    return {"pong": True, "host": socket.gethostname(), "at": time.time()}
+
+
+@shared_task(name="workers.tasks.relay_outbox", ignore_result=True)
+def relay_outbox(budget_seconds: float = 20.0) -> dict:
+    """Process due outbox events until none are left or the budget is spent.
+
+    Beat sends this every 2 s and every commit nudges it; several copies may run at once, which
+    is safe because claims are leased row by row.
+    """
+    settings = _settings()
+    client = bulk_client(settings.opensearch_url, 30.0)
+    totals = {"done": 0, "failed": 0}
+    deadline = time.monotonic() + budget_seconds
+    with session_scope(settings.database_url) as session:
+        while time.monotonic() < deadline:
+            result = relay_once(session, client, settings.index_prefix)
+            totals["done"] += result.done
+            totals["failed"] += result.failed
+            if not result.claimed or result.unavailable:
+                break
+    return totals
+
+
+def _lock(settings, target: str):
+    client = redis.Redis.from_url(settings.redis_url)
+    # Held for the whole rebuild; the timeout only frees it if the worker died holding it.
+    return client.lock(f"{settings.index_prefix}reindex-lock:{target}", timeout=3 * 60 * 60, blocking=False)
+
+
+@shared_task(name="workers.tasks.reindex", bind=True)
+def reindex(self, target: str = "all") -> dict:
+    settings = _settings()
+    lock = _lock(settings, "all")
+    if not lock.acquire():
+        return {"skipped": "another reindex is running"}
+    try:
+        def progress(name: str, done: int, total: int | None) -> None:
+            self.update_state(state="PROGRESS", meta={"index": name, "done": done, "total": total})
+
+        counts = operations.reindex(settings, target, progress)
+    finally:
+        lock.release()
+    return {"reindexed": counts}
+
+
+@shared_task(name="workers.tasks.init_indices")
+def init_indices() -> dict:
+    return {"created": {k: v for k, v in operations.init_indices(_settings()).items() if v}}
+
+
+@shared_task(name="workers.tasks.refresh_concept_counts", ignore_result=True)
+def refresh_concept_counts() -> int:
+    return operations.refresh_concept_counts(_settings())
+
+
+@shared_task(name="workers.tasks.purge_outbox", ignore_result=True)
+def purge_outbox() -> int:
+    with session_scope(_settings().database_url) as session:
+        return purge_done(session)
