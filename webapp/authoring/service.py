@@ -1,0 +1,325 @@
+"""Saving credentials: one section at a time, with revisions, history, conflicts and the outbox.
+
+Every save bumps the credential's revision, records who changed what in a RevisionEntry, and,
+when the public document may have changed, writes an outbox event in the same transaction.
+A save names the revision it started from; if someone else saved the same section since then,
+the save is refused with what they changed, never silently overwritten.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from store.models import (
+    Concept,
+    Credential,
+    CredentialOccupation,
+    CredentialRelation,
+    CredentialSector,
+    CredentialSkill,
+    CustomLevel,
+    Note,
+    Organization,
+    Program,
+    RevisionEntry,
+    Scheme,
+    Status,
+    User,
+    utcnow,
+)
+from store.outbox import record_change
+from store.taxonomy import bound_scheme
+from webapp.authoring import validation as v
+from webapp.authoring.levels import merged_scale
+from webapp.authoring.snapshot import section_snapshot
+
+
+class ConflictError(Exception):
+    """Someone saved the same section after the revision this save started from."""
+
+    def __init__(self, section: str, current_revision: int, changes: list[dict]):
+        super().__init__(f"{section} was changed by someone else (now at revision {current_revision})")
+        self.section, self.current_revision, self.changes = section, current_revision, changes
+
+
+class PublishError(v.ValidationError):
+    def __init__(self, missing: list[str]):
+        super().__init__({"status": "to publish, add " + ", ".join(missing)})
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Known:
+    """Lookups against the database for the codes a payload mentions, and nothing more."""
+
+    session: Session
+
+    def codes(self, vocabulary: str, codes) -> set[str]:
+        codes = {c for c in codes if isinstance(c, str)}
+        if not codes:
+            return set()
+        scheme = bound_scheme(self.session, vocabulary)
+        return set(self.session.scalars(
+            select(Concept.code).join(Scheme).where(Scheme.name == scheme, Concept.code.in_(codes))
+        ))
+
+    def orgs(self, ids) -> set[int]:
+        ids = {i for i in ids if isinstance(i, int)}
+        return set(self.session.scalars(select(Organization.id).where(Organization.id.in_(ids)))) if ids else set()
+
+    def relation_targets(self, org_id: int, ids) -> dict[int, str]:
+        """Published credentials, plus the editor's own organization's drafts."""
+        ids = {i for i in ids if isinstance(i, int)}
+        if not ids:
+            return {}
+        rows = self.session.execute(
+            select(Credential.id, Credential.name).where(
+                Credential.id.in_(ids),
+                or_(Credential.status == Status.published.value,
+                    (Credential.org_id == org_id) & (Credential.status == Status.draft.value)),
+            )
+        )
+        return dict(rows.all())
+
+
+def _ids_in(items, key: str) -> list[int]:
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            try:
+                out.append(int(item.get(key)))
+            except (TypeError, ValueError):
+                pass
+    return out
+
+
+def _cips_in(payload) -> list[str]:
+    if isinstance(payload, dict):
+        raw = payload.get("cip_codes") or []
+        return [c.strip() for c in re.split(r"[\n,;]", raw)] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return [item.get("cip") for item in payload if isinstance(item, dict)] if isinstance(payload, list) else []
+
+
+# --- applying sections ---------------------------------------------------------------------------
+
+
+def _apply_details(session: Session, credential: Credential, payload, known: Known) -> None:
+    cleaned = v.clean_details(payload, known.codes("programs", _cips_in(payload)))
+    for field, value in cleaned.items():
+        setattr(credential, field, value)
+
+
+def _apply_codes(table, attr: str, vocabulary: str, noun: str):
+    def apply(session: Session, credential: Credential, payload, known: Known) -> None:
+        raw = payload.get(vocabulary, payload) if isinstance(payload, dict) else payload
+        candidates = raw if isinstance(raw, list) else []
+        codes = v.clean_codes(raw, vocabulary, known.codes(vocabulary, candidates), noun)
+        current = {link.code: link for link in getattr(credential, attr)}
+        setattr(credential, attr, [
+            current.get(code) or table(code=code) for code in codes
+        ])
+        for position, link in enumerate(getattr(credential, attr)):
+            link.position = position
+
+    return apply
+
+
+def _apply_related(session: Session, credential: Credential, payload, known: Known) -> None:
+    items = payload.get("related", payload) if isinstance(payload, dict) else payload
+    targets = known.relation_targets(credential.org_id, _ids_in(items, "credential_id"))
+    cips = known.codes("programs", _cips_in(items))
+    relations = v.clean_relations(items, credential.id, targets, cips)
+    required = [r["credential_id"] for r in relations if r["kind"] == "required" and "credential_id" in r]
+    cycle = _required_cycle(session, credential.id, required)
+    if cycle:
+        raise v.ValidationError({"related": "a required-credential cycle would form: " + " → ".join(cycle)})
+    credential.relations = [
+        CredentialRelation(kind=r["kind"], target_id=r.get("credential_id"), external_cip=r.get("cip", ""),
+                           external_type=r.get("type", ""), external_name=r.get("name", ""))
+        for r in relations
+    ]
+
+
+def _required_cycle(session: Session, self_id: int | None, required: list[int]) -> list[str]:
+    """If requiring `required` lets `self_id` reach itself through `required` links, the path."""
+    if self_id is None or not required:
+        return []
+    parent: dict[int, int | None] = {target: None for target in required}
+    frontier = list(required)
+    while frontier:
+        rows = session.execute(
+            select(CredentialRelation.credential_id, CredentialRelation.target_id)
+            .where(CredentialRelation.kind == "required", CredentialRelation.credential_id.in_(frontier),
+                   CredentialRelation.target_id.is_not(None))
+        ).all()
+        frontier = []
+        for source, target in rows:
+            if target == self_id:
+                chain, node = [], source
+                while node is not None:
+                    chain.append(node)
+                    node = parent[node]
+                ids = [self_id, *reversed(chain), self_id]
+                names = dict(session.execute(select(Credential.id, Credential.name).where(Credential.id.in_(ids))).all())
+                return [names.get(i, str(i)) for i in ids]
+            if target not in parent:
+                parent[target] = source
+                frontier.append(target)
+    return []
+
+
+def _apply_skills(session: Session, credential: Credential, payload, known: Known) -> None:
+    items = payload.get("items", payload) if isinstance(payload, dict) else payload
+    codes = [i.get("skill_id") or i.get("code") for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    custom, skills = v.clean_skills(payload, known.codes("skills", codes), merged_scale)
+    current = {c.name: c for c in credential.custom_levels}
+    credential.custom_levels = [
+        _set(current.get(c["name"]) or CustomLevel(name=c["name"]), position=c["position"]) for c in custom
+    ]
+    existing = {s.skill_code: s for s in credential.skills}
+    credential.skills = [
+        _set(existing.get(s["code"]) or CredentialSkill(skill_code=s["code"]),
+             min_level=s["min_level"], acquired_level=s["acquired_level"], position=i)
+        for i, s in enumerate(skills)
+    ]
+
+
+def _apply_programs(session: Session, credential: Credential, payload, known: Known) -> None:
+    items = payload.get("programs", payload) if isinstance(payload, dict) else payload
+    programs = v.clean_programs(items, known.orgs(_ids_in(items, "provider_org_id")),
+                                known.codes("programs", _cips_in(items)))
+    existing = {p.id: p for p in credential.programs}
+    kept = []
+    for program in programs:
+        row = existing.get(program.pop("id")) or Program()
+        kept.append(_set(row, **program))
+    credential.programs = kept
+
+
+def _set(row, **values):
+    for key, value in values.items():
+        setattr(row, key, value)
+    return row
+
+
+APPLY = {
+    "details": _apply_details,
+    "occupations": _apply_codes(CredentialOccupation, "occupations", "occupations", "occupation"),
+    "sectors": _apply_codes(CredentialSector, "sectors", "sectors", "sector"),
+    "related": _apply_related,
+    "skills": _apply_skills,
+    "programs": _apply_programs,
+}
+
+
+# --- the public operations ---------------------------------------------------------------------
+
+
+def create_credential(session: Session, user: User | None, org_id: int, details: dict) -> Credential:
+    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value)
+    session.add(credential)
+    before = section_snapshot(credential, "details")
+    _apply_details(session, credential, details, Known(session))
+    session.flush()
+    _record(session, credential, user, "details", before, was_public=False)
+    return credential
+
+
+def save_section(session: Session, user: User | None, credential: Credential, section: str, payload,
+                 base_revision: int | None = None) -> Credential:
+    if section not in APPLY:
+        raise v.ValidationError({"section": f"unknown section {section!r}; one of {', '.join(APPLY)}"})
+    _check_conflict(session, credential, section, base_revision)
+    before = section_snapshot(credential, section)
+    renamed_from = credential.name
+    APPLY[section](session, credential, payload, Known(session))
+    if section_snapshot(credential, section) == before:
+        return credential
+    _record(session, credential, user, section, before, was_public=credential.status == Status.published.value)
+    if section == "details" and credential.name != renamed_from:
+        _touch_referrers(session, credential)
+    return credential
+
+
+def set_status(session: Session, user: User | None, credential: Credential, status: str,
+               base_revision: int | None = None) -> Credential:
+    if status not in {s.value for s in Status}:
+        raise v.ValidationError({"status": "must be draft, published or archived"})
+    if status == credential.status:
+        return credential
+    _check_conflict(session, credential, "status", base_revision)
+    if status == Status.published.value:
+        missing = v.missing_for_publish(section_snapshot(credential, "details"))
+        if missing:
+            raise PublishError(missing)
+    before = {"status": credential.status}
+    was_public = credential.status == Status.published.value
+    credential.status = status
+    if status == Status.published.value and credential.published_at is None:
+        credential.published_at = utcnow()
+    _record(session, credential, user, "status", before, was_public=was_public)
+    _touch_referrers(session, credential)
+    return credential
+
+
+def add_note(session: Session, user: User | None, credential: Credential, body) -> Note:
+    note = Note(credential_id=credential.id, author_id=user.id if user else None, body=v.clean_note(body))
+    session.add(note)
+    return note
+
+
+def _check_conflict(session: Session, credential: Credential, section: str, base_revision: int | None) -> None:
+    if base_revision is None or base_revision >= credential.revision:
+        return
+    later = session.scalars(
+        select(RevisionEntry).where(RevisionEntry.credential_id == credential.id,
+                                    RevisionEntry.revision > base_revision,
+                                    RevisionEntry.section == section)
+        .order_by(RevisionEntry.revision)
+    ).all()
+    if later:
+        raise ConflictError(section, credential.revision, [describe_entry(e) for e in later])
+
+
+def _record(session: Session, credential: Credential, user: User | None, section: str, before: dict,
+            was_public: bool) -> None:
+    after = section_snapshot(credential, section)
+    changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+    credential.revision += 1
+    credential.updated_at = utcnow()
+    session.flush()
+    session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
+                              user_id=user.id if user else None, section=section, changes=changes))
+    if was_public or credential.status == Status.published.value:
+        record_change(session, "credential", credential.id, credential.revision)
+
+
+def _touch_referrers(session: Session, credential: Credential) -> None:
+    """Published credentials that show this one's name as a related credential need rebuilding."""
+    rows = session.execute(
+        select(Credential.id, Credential.revision).join(CredentialRelation, CredentialRelation.credential_id == Credential.id)
+        .where(CredentialRelation.target_id == credential.id, Credential.status == Status.published.value)
+    ).all()
+    for cid, revision in rows:
+        record_change(session, "credential", cid, revision)
+
+
+def describe_entry(entry: RevisionEntry) -> dict:
+    return {
+        "revision": entry.revision,
+        "section": entry.section,
+        "by": entry.user.email if entry.user else "system",
+        "at": entry.created_at.isoformat(timespec="seconds") + "Z" if isinstance(entry.created_at, datetime) else None,
+        "changes": entry.changes,
+    }
+
+
+def history(session: Session, credential: Credential) -> list[dict]:
+    entries = session.scalars(
+        select(RevisionEntry).where(RevisionEntry.credential_id == credential.id).order_by(RevisionEntry.revision.desc())
+    )
+    return [describe_entry(e) for e in entries]
