@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from indexer.registry import INDICES
 from indexer.sources import LookupLoader, index_action, load_credentials
 from store.models import OutboxEvent, Status, utcnow
-from store.outbox import Claim, claim_batch, mark_done, mark_failed
+from store.outbox import LEASE, Claim, claim_batch, mark_done, mark_failed
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,9 @@ def write_credentials(session: Session, client: OpenSearch, index: str, ids: set
     return outcome
 
 
-def relay_once(session: Session, client: OpenSearch, prefix: str, limit: int = 500) -> RelayResult:
-    claim = claim_batch(session, limit)
+def relay_once(session: Session, client: OpenSearch, prefix: str, limit: int = 500,
+               lease: timedelta = LEASE) -> RelayResult:
+    claim = claim_batch(session, limit, lease=lease)
     result = RelayResult(claimed=len(claim.events))
     if not claim.events:
         return result

@@ -45,15 +45,25 @@ def get_engine(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-@lru_cache(maxsize=8)
-def get_sessionmaker(database_url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(database_url), expire_on_commit=False)
+@lru_cache(maxsize=16)
+def get_sessionmaker(database_url: str, write: bool = True) -> sessionmaker[Session]:
+    """Sessions for writers or for readers.
+
+    On SQLite a deferred transaction that reads and then writes fails at once with "database is
+    locked" if another process committed in between; writer sessions take the write lock when
+    each transaction begins, so they wait their turn instead. Long reads (a reindex streaming
+    every credential) use reader sessions so they never hold that lock. Elsewhere both are equal.
+    """
+    engine = get_engine(database_url)
+    if write:
+        engine = engine.execution_options(sqlite_immediate=True)
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(database_url: str) -> Iterator[Session]:
+def session_scope(database_url: str, write: bool = True) -> Iterator[Session]:
     """A unit of work: commit on success, roll back on any error."""
-    session = get_sessionmaker(database_url)()
+    session = get_sessionmaker(database_url, write)()
     try:
         yield session
         session.commit()
@@ -65,11 +75,9 @@ def session_scope(database_url: str) -> Iterator[Session]:
 
 
 def begin_write(session: Session) -> None:
-    """Start the session's transaction as a writer.
+    """Make a session from a reader sessionmaker begin its transaction as a writer.
 
-    On SQLite a deferred transaction that reads and then writes fails at once with "database is
-    locked" if another process committed in between; taking the write lock up front makes it wait
-    its turn instead. Must be called before the session's first statement. No-op elsewhere.
+    Must be called before the session's first statement; a no-op outside SQLite.
     """
     session.connection(execution_options={"sqlite_immediate": True})
 

@@ -11,20 +11,38 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from typing import Callable
+
+from sqlalchemy import and_, event, func, select, update
 from sqlalchemy.orm import Session
 
 from store.db import is_postgres
 from store.models import OutboxEvent, utcnow
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=60)
 
 
 def record_change(session: Session, entity: str, entity_id: int, revision: int = 0) -> None:
     session.add(OutboxEvent(entity=entity, entity_id=entity_id, revision=revision))
-    # The web app nudges the relay after commit when it sees this flag.
     session.info["outbox_dirty"] = True
+
+
+# Called after a commit that wrote outbox events, to wake the relay at once instead of at the
+# next beat tick. The process that owns a way to reach the workers installs it (the web app,
+# the CLI); without one, beat still picks every event up within a couple of seconds.
+_nudge: Callable[[], None] | None = None
+
+
+def set_nudge(callback: Callable[[], None] | None) -> None:
+    global _nudge
+    _nudge = callback
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("outbox_dirty", False) and session.info.get("nudge", True) and _nudge is not None:
+        _nudge()
 
 
 def backoff(attempts: int) -> timedelta:
@@ -42,7 +60,8 @@ class Claim:
         return [e.id for e in self.events]
 
 
-def claim_batch(session: Session, limit: int = 500, now: datetime | None = None) -> Claim:
+def claim_batch(session: Session, limit: int = 500, now: datetime | None = None,
+                lease: timedelta = LEASE) -> Claim:
     """Lease up to `limit` due events to this caller and commit the lease.
 
     PostgreSQL skips rows other relays hold (FOR UPDATE SKIP LOCKED). SQLite has one writer at a
@@ -61,7 +80,7 @@ def claim_batch(session: Session, limit: int = 500, now: datetime | None = None)
     session.execute(
         update(OutboxEvent)
         .where(OutboxEvent.id.in_(due.scalar_subquery()))
-        .values(claimed_by=token, available_at=now + LEASE, attempts=OutboxEvent.attempts + 1)
+        .values(claimed_by=token, available_at=now + lease, attempts=OutboxEvent.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     session.commit()

@@ -29,6 +29,8 @@ class Settings:
     web_timeout: float = 1.5
     # Bulk loads wait for a busy node instead of failing a long reindex.
     bulk_timeout: float = 120.0
+    # How long a relay's claim on outbox rows lasts; rows of a relay that died come back after it.
+    outbox_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -38,6 +40,7 @@ class Settings:
             "opensearch_url": os.environ.get("OPENSEARCH_URL", cls.opensearch_url),
             "index_prefix": os.environ.get("INDEX_PREFIX", cls.index_prefix),
             "secret_key": os.environ.get("SECRET_KEY", cls.secret_key),
+            "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
         }
         values.update(overrides)
         return cls(**values)

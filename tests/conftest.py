@@ -69,6 +69,11 @@ def settings(tmp_path_factory):
     workers.app.celery_app.conf.update(task_default_queue=f"{prefix}tasks")
     workers.app.celery_app.conf.settings = values
     workers.app.celery_app.conf.broker_url = values.redis_url
+    # Commits made by tests wake the relay the way the web app's commits do.
+    from store.outbox import set_nudge
+    from webapp.database import nudge_relay
+
+    set_nudge(nudge_relay)
     yield values
     from indexer.client import bulk_client
     from indexer.lifecycle import drop_all

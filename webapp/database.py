@@ -8,19 +8,18 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from store.db import begin_write, get_sessionmaker
+from store import outbox
+from store.db import get_sessionmaker
 
 log = logging.getLogger(__name__)
 
 
 def db() -> Session:
     if "db" not in g:
-        g.db = get_sessionmaker(current_app.config["SETTINGS"].database_url)()
-        if request and request.method not in ("GET", "HEAD", "OPTIONS"):
-            begin_write(g.db)
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        g.db = get_sessionmaker(current_app.config["SETTINGS"].database_url, write=writes)()
     return g.db
 
 
@@ -33,13 +32,9 @@ def nudge_relay() -> None:
         log.warning("could not nudge the outbox relay (%s); beat will pick the change up", exc)
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.info.pop("outbox_dirty", False) and session.info.get("nudge", True):
-        nudge_relay()
-
-
 def init_app(app: Flask) -> None:
+    outbox.set_nudge(nudge_relay)
+
     @app.teardown_appcontext
     def _close(_exc):
         session = g.pop("db", None)

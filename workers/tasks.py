@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from datetime import timedelta
 
 import redis
 from celery import shared_task
@@ -41,7 +42,8 @@ def relay_outbox(budget_seconds: float = 20.0) -> dict:
     deadline = time.monotonic() + budget_seconds
     with session_scope(settings.database_url) as session:
         while time.monotonic() < deadline:
-            result = relay_once(session, client, settings.index_prefix)
+            result = relay_once(session, client, settings.index_prefix,
+                                lease=timedelta(seconds=settings.outbox_lease_seconds))
             totals["done"] += result.done
             totals["failed"] += result.failed
             if not result.claimed or result.unavailable:
