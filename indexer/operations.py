@@ -39,7 +39,7 @@ def init_indices(settings: Settings) -> dict[str, str | None]:
 
 
 def expected_count(settings: Settings, name: str) -> int:
-    with session_scope(settings.database_url) as session:
+    with session_scope(settings.database_url, write=False) as session:
         if name == "credentials":
             return session.scalar(select(func.count()).where(Credential.status == Status.published.value)) or 0
         scheme = bound_scheme(session, name)
@@ -58,7 +58,7 @@ def reindex(settings: Settings, target: str, progress: Progress | None = None) -
         report = (lambda done, n=name, t=total: progress(n, done, t)) if progress else None
         if report:
             report(0)
-        with session_scope(settings.database_url) as session:
+        with session_scope(settings.database_url, write=False) as session:
             if name == "credentials":
                 mark = session.scalar(select(func.max(OutboxEvent.id))) or 0
                 state = {"mark": mark}
@@ -88,7 +88,7 @@ def refresh_concept_counts(settings: Settings) -> int:
         alias = INDICES[name].alias(settings.index_prefix)
         if not aliased_indices(client, alias):
             continue
-        with session_scope(settings.database_url) as session:
+        with session_scope(settings.database_url, write=False) as session:
             counts = credential_counts(session, name)
         indexed = {
             hit["_id"]: hit["_source"].get("credential_count", 0)
@@ -128,7 +128,7 @@ def verify(settings: Settings) -> Drift:
                             _source=False, size=2000):
         indexed[int(hit["_id"])] = hit["_version"]
     drift = Drift()
-    with session_scope(settings.database_url) as session:
+    with session_scope(settings.database_url, write=False) as session:
         for cid, revision in published_credential_ids(session):
             version = indexed.pop(cid, None)
             if version is None:
