@@ -1,0 +1,290 @@
+"""Autocomplete: what an editor types becomes one OpenSearch request, and the answer a short list.
+
+Ranking is tiered, because people expect the obvious answer first whatever the text statistics
+say: an exact label, then an exact alternate title ("RN"), then labels that start with the text,
+labels whose words start with the typed words in any order ("nurse registered"), the same two for
+alternate titles, and last the same word prefixes with one typo allowed in words of 5+ letters.
+When the text looks like a code (`29-1141`, `51.38`, `62`), exact and prefix code matches come
+before all of them. Each tier is a constant score, so a higher tier always wins; ties go to the
+concept more published credentials use, then to the shorter label.
+
+The tiers are data (VOCABULARY.tiers, CREDENTIALS.tiers) and `build_autocomplete_query` only reads
+them. User text reaches OpenSearch only inside match, match_phrase, term and prefix queries, never
+query_string, so no character the user types can become query syntax.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from opensearchpy import OpenSearch
+
+from indexer.codes import looks_like_code, normalize_code
+from indexer.registry import INDICES
+
+MIN_CHARS = 2
+MAX_SIZE = 50
+MAX_TEXT = 200
+MAX_EXCLUDE = 200
+# One edit in words of 5 or more characters, none in shorter ones: "regsitered" finds
+# "registered", but "cop" never turns into "cap" or "top".
+FUZZINESS = "AUTO:5,99"
+# Words of one alternate title may come in any order, but must come from the same title: titles
+# of a concept are indexed 100 positions apart, and no title has more than about 20 words.
+SAME_TITLE_SLOP = 20
+# The longest word prefix the index keeps (edge_ngram max_gram in mappings/vocabulary).
+PREFIX_GRAMS = 20
+# `29-1141` and `291141` are SOC codes; several O*NET occupations share one (`29-1141.00` to
+# `.04`), and the SOC title is that of `.00`, so `.00` goes first.
+SOC_CODE = re.compile(r"\d{6}")
+# The share of a graded tier's relevance that is added to its constant boost.
+GRADE = 0.001
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One way a text can match, with the constant score that ranks it against the other ways.
+
+    `how` says what the clause does with the text:
+      whole   the field folds the whole text into one token (exact value, or start of the value)
+      words   every typed word is the start of a word of the field, in any order
+      phrase  the same, within one value of a multi-valued field
+      fuzzy   `words`, with one typo allowed in words of 5+ characters
+      fuzzy_title  `fuzzy`, within one value of a multi-valued field
+      code    the text, normalized like codes are, equals a stored code form
+      code_prefix  ... or starts one
+      soc_code  a six-digit SOC code names the O*NET occupation that ends in `.00`
+    `shows` says what a hit matched on: its label, an alternate title, or its code.
+    A `graded` tier adds a thousandth of the clause's relevance to its boost: typo matches are
+    ordered by how close they are before popularity gets a say, and still never leave their tier.
+    """
+
+    name: str
+    boost: int
+    field: str
+    how: str
+    shows: str
+    graded: bool = False
+
+
+    def applies_to(self, text: str) -> bool:
+        if self.how == "soc_code":
+            return bool(SOC_CODE.fullmatch(normalize_code(text)))
+        return looks_like_code(text) or self.how not in ("code", "code_prefix")
+
+    def clause(self, text: str) -> dict:
+        field, how = self.field, self.how
+        if how == "whole":
+            query = {"match": {field: {"query": text}}}
+        elif how == "words":
+            query = {"match": {field: {"query": text, "operator": "and"}}}
+        elif how == "phrase":
+            query = {"match_phrase": {field: {"query": text, "slop": SAME_TITLE_SLOP}}}
+        elif how == "fuzzy":
+            query = {"match": {field: {"query": text, "operator": "and", "fuzziness": FUZZINESS,
+                                       "prefix_length": 0, "max_expansions": 50}}}
+        elif how == "fuzzy_title":
+            words = [w[:PREFIX_GRAMS] for w in fold(text).split()]
+            query = {"span_near": {"clauses": [
+                {"span_multi": {"match": {"fuzzy": {field: {"value": w, "fuzziness": FUZZINESS, "max_expansions": 50}}}}}
+                for w in words], "slop": SAME_TITLE_SLOP, "in_order": False}}
+        elif how == "code":
+            query = {"term": {field: normalize_code(text)}}
+        elif how == "soc_code":
+            query = {"term": {field: normalize_code(text) + "00"}}
+        elif how == "code_prefix":
+            query = {"prefix": {field: normalize_code(text)}}
+        else:  # a mistake in the tier table, not in user input
+            raise ValueError(f"tier {self.name}: unknown match kind {how!r}")
+        if self.graded:
+            kind, params = next(iter(query.items()))
+            graded = {kind: {**params, "boost": GRADE}} if kind != "match" else \
+                {"match": {f: {**v, "boost": GRADE} for f, v in params.items()}}
+            return {"bool": {"must": [graded], "should": [{"match_all": {"boost": self.boost}}], "_name": self.name}}
+        return {"constant_score": {"filter": query, "boost": self.boost, "_name": self.name}}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one kind of index is searched: its tiers, what to fetch, how to order and show hits."""
+
+    tiers: tuple[Tier, ...]
+    source: tuple[str, ...]
+    sort: tuple
+    alternate_fields: tuple[str, ...]   # highlighted to show which alternate title matched
+    item: Callable[[dict], dict]
+
+    def tier(self, name: str) -> Tier | None:
+        return next((t for t in self.tiers if t.name == name), None)
+
+
+def _concept_item(hit: dict) -> dict:
+    src = hit["_source"]
+    return {"id": src.get("code", hit["_id"]), "code": src.get("code", hit["_id"]),
+            "label": src.get("label", ""), "scheme": src.get("scheme", "")}
+
+
+def _credential_item(hit: dict) -> dict:
+    src = hit["_source"]
+    return {"id": src.get("id", hit["_id"]), "code": src.get("type", ""), "label": src.get("name", ""),
+            "scheme": "credentials"}
+
+
+VOCABULARY = Profile(
+    tiers=(
+        Tier("soc_code", 1000, "code_norm", "soc_code", "code"),
+        Tier("code_exact", 950, "code_norm", "code", "code"),
+        Tier("code_prefix", 900, "code_norm", "code_prefix", "code"),
+        Tier("label_exact", 800, "label.exact", "whole", "label"),
+        Tier("alt_exact", 700, "alt_labels.exact", "whole", "alt"),
+        Tier("label_start", 600, "label.starts", "whole", "label"),
+        Tier("label_words", 500, "label.prefix", "words", "label"),
+        Tier("alt_start", 400, "alt_labels.starts", "whole", "alt"),
+        Tier("alt_words", 300, "alt_labels.prefix", "phrase", "alt"),
+        Tier("label_fuzzy", 200, "label.prefix", "fuzzy", "label", graded=True),
+        Tier("alt_fuzzy_title", 150, "alt_labels.prefix", "fuzzy_title", "alt", graded=True),
+        Tier("alt_fuzzy", 100, "alt_labels.prefix", "fuzzy", "alt", graded=True),
+    ),
+    source=("code", "label", "scheme"),
+    sort=({"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}, {"code": "asc"}),
+    alternate_fields=("alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"),
+    item=_concept_item,
+)
+
+CREDENTIALS = Profile(
+    tiers=(
+        Tier("name_exact", 800, "name.exact", "phrase", "label"),
+        Tier("name_words", 500, "name.prefix", "words", "label"),
+        Tier("alt_words", 300, "alternate_names.prefix", "phrase", "alt"),
+        Tier("name_fuzzy", 200, "name.prefix", "fuzzy", "label"),
+        Tier("alt_fuzzy", 100, "alternate_names.prefix", "fuzzy", "alt"),
+    ),
+    source=("id", "name", "type"),
+    sort=({"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}),
+    alternate_fields=("alternate_names.prefix",),
+    item=_credential_item,
+)
+
+# What `GET /api/v1/autocomplete/<target>` may ask for, and how each is searched.
+TARGETS: dict[str, Profile] = {
+    "occupations": VOCABULARY,
+    "sectors": VOCABULARY,
+    "programs": VOCABULARY,
+    "skills": VOCABULARY,
+    "credentials": CREDENTIALS,
+}
+
+
+def is_searchable(text: str) -> bool:
+    return len(text.strip()) >= MIN_CHARS
+
+
+def clamp_size(size: int) -> int:
+    return max(1, min(int(size), MAX_SIZE))
+
+
+def build_autocomplete_query(text: str, size: int = 10, target: str = "occupations",
+                             exclude: Iterable[str] = ()) -> dict:
+    """The search body for `text` typed into the `target` field (a name from TARGETS)."""
+    profile = TARGETS[target]
+    text = text.strip()[:MAX_TEXT]
+    clauses = [tier.clause(text) for tier in profile.tiers if tier.applies_to(text)]
+    query: dict = {"dis_max": {"queries": clauses, "tie_breaker": 0.0}}
+    exclude = [e for e in exclude if e][:MAX_EXCLUDE]
+    if exclude:
+        query = {"bool": {"must": [query], "must_not": [{"ids": {"values": exclude}}]}}
+    return {
+        "size": clamp_size(size),
+        "track_total_hits": True,
+        "_source": list(profile.source),
+        "query": query,
+        "sort": list(profile.sort),
+        "highlight": {
+            "fields": {field: {} for field in profile.alternate_fields},
+            "number_of_fragments": 3,
+            "fragment_size": 0,
+            "order": "score",
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+        },
+    }
+
+
+# --- reading the answer ------------------------------------------------------------------------
+
+_TAGS = re.compile(r"</?em>")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents and punctuation removed, single spaces: how the index compares text."""
+    text = unicodedata.normalize("NFKD", text.replace("'", "").replace("\u2019", ""))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
+
+
+def best_alternate(fragments: Iterable[str], text: str) -> str | None:
+    """The alternate title to show beside the label: the one equal to the text, else the one
+    that starts with it, else the one with most of it highlighted, shortest first."""
+    typed = fold(text)
+    candidates = []
+    for fragment in fragments:
+        value = _TAGS.sub("", fragment)
+        folded = fold(value)
+        marked = sum(len(m) for m in re.findall(r"<em>(.*?)</em>", fragment))
+        rank = (folded != typed, not folded.startswith(typed), -marked, len(value))
+        candidates.append((rank, value))
+    return min(candidates)[1] if candidates else None
+
+
+def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
+    """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
+    tiers = [profile.tier(name) for name in hit.get("matched_queries", [])]
+    shows = {tier.shows for tier in tiers if tier is not None}
+    if "label" in shows or not shows:
+        return None
+    if "code" in shows:
+        return hit["_source"].get("code") or hit["_id"]
+    fragments = [f for field in profile.alternate_fields for f in hit.get("highlight", {}).get(field, [])]
+    return best_alternate(fragments, text)
+
+
+def parse_autocomplete_response(resp: dict, text: str, target: str = "occupations") -> list[dict]:
+    profile = TARGETS[target]
+    items = []
+    for hit in resp["hits"]["hits"]:
+        item = profile.item(hit)
+        item["matched"] = matched_on(hit, profile, text)
+        items.append(item)
+    return items
+
+
+# --- running it --------------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestions:
+    query: str
+    total: int
+    items: list[dict]
+    took_ms: int = 0
+
+    def as_json(self) -> dict:
+        return {"query": self.query, "total": self.total, "items": self.items}
+
+
+def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,
+            exclude: Iterable[str] = (), timeout: float | None = None) -> Suggestions:
+    """Suggestions for `text` from the `target` alias. Raises opensearchpy's errors as they come:
+    the caller decides what a person sees when the search service is down."""
+    if target not in TARGETS:
+        raise KeyError(target)
+    if not is_searchable(text):
+        return Suggestions(text, 0, [])
+    body = build_autocomplete_query(text, size, target, exclude)
+    params = {"request_timeout": timeout} if timeout else {}
+    resp = client.search(index=INDICES[target].alias(index_prefix), body=body, **params)
+    return Suggestions(text, resp["hits"]["total"]["value"], parse_autocomplete_response(resp, text, target),
+                       resp.get("took", 0))
