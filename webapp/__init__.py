@@ -25,9 +25,20 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     database.init_app(app)
 
+    from webapp import auth
+
+    # Sessions, Bearer tokens and CSRF; its request hook must come before any other.
+    auth.init_app(app)
+
     from webapp.health import bp as health_bp
     from webapp.public import bp as public_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
+
+    from webapp.accounts import bp as accounts_bp
+    from webapp.organizations import bp as organizations_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(organizations_bp)
     return app
