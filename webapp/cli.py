@@ -275,3 +275,10 @@ def index_drain() -> None:
     click.echo(f"drain: {totals['done']} done, {totals['failed']} failed")
     if totals["failed"]:
         sys.exit(1)
+
+
+# --- organizations, users, API tokens --------------------------------------------------------
+
+from webapp import accounts_cli  # noqa: E402 - commands live beside the accounts code
+
+accounts_cli.register(main)

@@ -1,0 +1,169 @@
+"""`catalog orgs|users|tokens`: set up organizations, people and API tokens from a shell.
+
+Each command is one transaction through `accounts_service`, prints one line, and exits 1 with
+a one-line `Error: ...` when the change cannot be made (unknown org or user, duplicate email,
+last admin), or 2 for a bad option such as an unknown role.
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from store.db import session_scope
+from webapp import accounts_service as accounts
+
+ROLE = click.Choice(accounts.ROLES)
+KIND = click.Choice(accounts.KINDS)
+
+
+@contextmanager
+def transaction(write: bool = True):
+    """A unit of work whose AccountErrors become one-line CLI errors."""
+    with session_scope(current_app.config["SETTINGS"].database_url, write=write) as session:
+        try:
+            yield session
+        except accounts.AccountError as exc:
+            raise click.ClickException(exc.message) from exc
+
+
+def read_password() -> str:
+    """One line from stdin (`echo pw | catalog users create ...`), or a hidden prompt in a terminal."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = (sys.stdin.readline() if sys.stdin is not None else "").rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password on standard input; pipe one line, e.g. `echo 'pw' | catalog users create ...`")
+    return password
+
+
+def describe(org) -> str:
+    return f"#{org.id} {org.name} [{', '.join(org.kinds)}]"
+
+
+# --- organizations ----------------------------------------------------------------------------
+
+
+@click.group("orgs")
+def orgs() -> None:
+    """Organizations: issuers, verifiers and education providers."""
+
+
+@orgs.command("create")
+@click.option("--name", required=True)
+@click.option("--kind", "kinds", type=KIND, multiple=True, required=True, help="Repeat for several kinds.")
+@click.option("--website", default="")
+@click.option("--location", default="")
+@with_appcontext
+def orgs_create(name: str, kinds: tuple[str, ...], website: str, location: str) -> None:
+    """Create an organization."""
+    with transaction() as session:
+        org = accounts.create_org(session, name, list(kinds), website, location)
+        line = f"created organization {describe(org)}"
+    click.echo(line)
+
+
+@orgs.command("list")
+@with_appcontext
+def orgs_list() -> None:
+    """List organizations with their members' count."""
+    with transaction(write=False) as session:
+        lines = [f"{describe(org)}  {len(accounts.members(session, org))} members" for org in accounts.list_orgs(session)]
+    click.echo("\n".join(lines) if lines else "no organizations yet; add one with `catalog orgs create`")
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@click.group("users")
+def users() -> None:
+    """People: accounts, roles in organizations, platform admins."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", default="")
+@click.option("--org", "org_ref", help="Organization id or name to add the user to.")
+@click.option("--role", type=ROLE, help="Role in --org (default editor).")
+@click.option("--platform-admin", is_flag=True, help="May review access requests and manage every organization.")
+@with_appcontext
+def users_create(email: str, name: str, org_ref: str | None, role: str | None, platform_admin: bool) -> None:
+    """Create a user; the password is read from standard input."""
+    if role and not org_ref:
+        raise click.UsageError("--role needs --org")
+    password = read_password()
+    with transaction() as session:
+        org = accounts.get_org(session, org_ref) if org_ref else None
+        user = accounts.create_user(session, email, password, name, platform_admin=platform_admin)
+        if org is not None:
+            accounts.grant(session, user, org, role or "editor")
+        line = f"created user #{user.id} {user.email}" + (f", {role or 'editor'} of {org.name}" if org else "") \
+            + (", platform admin" if platform_admin else "")
+    click.echo(line)
+
+
+@users.command("grant")
+@click.option("--email", required=True)
+@click.option("--org", "org_ref", help="Organization id or name.")
+@click.option("--role", type=ROLE, help="Role in --org (default editor).")
+@click.option("--platform-admin", is_flag=True, help="Also make the user a platform admin.")
+@with_appcontext
+def users_grant(email: str, org_ref: str | None, role: str | None, platform_admin: bool) -> None:
+    """Give a user a role in an organization, and/or make them a platform admin."""
+    if not org_ref and not platform_admin:
+        raise click.UsageError("give --org ORG [--role admin|editor], --platform-admin, or both")
+    if role and not org_ref:
+        raise click.UsageError("--role needs --org")
+    with transaction() as session:
+        user = accounts.get_user(session, email)
+        done = []
+        if org_ref:
+            org = accounts.get_org(session, org_ref)
+            accounts.grant(session, user, org, role or "editor")
+            done.append(f"{role or 'editor'} of {org.name}")
+        if platform_admin:
+            user.is_platform_admin = True
+            done.append("platform admin")
+        line = f"{user.email} is now {' and '.join(done)}"
+    click.echo(line)
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+
+@click.group("tokens")
+def tokens() -> None:
+    """API tokens for the authoring API (sent as `Authorization: Bearer <token>`)."""
+
+
+@tokens.command("create")
+@click.option("--user", "email", required=True, help="Email of the user the token acts as.")
+@click.option("--label", default="", help="What the token is for, to recognize it later.")
+@with_appcontext
+def tokens_create(email: str, label: str) -> None:
+    """Create a token and print it once: only its hash is stored."""
+    with transaction() as session:
+        user = accounts.get_user(session, email)
+        row, token = accounts.create_token(session, user, label)
+        token_id = row.id
+    click.echo(f"token #{token_id} for {user.email} (shown once, store it now):", err=True)
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.option("--id", "token_id", type=int, required=True)
+@with_appcontext
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token; requests using it get 401 from then on."""
+    with transaction() as session:
+        row = accounts.revoke_token(session, token_id)
+        line = f"revoked token #{row.id} of {row.user.email}"
+    click.echo(line)
+
+
+def register(group: click.Group) -> None:
+    for command in (orgs, users, tokens):
+        group.add_command(command)
