@@ -39,6 +39,7 @@ PREFIX_GRAMS = 20
 # `29-1141` and `291141` are SOC codes; several O*NET occupations share one (`29-1141.00` to
 # `.04`), and the SOC title is that of `.00`, so `.00` goes first.
 SOC_CODE = re.compile(r"\d{6}")
+CODE_KINDS = ("code", "code_prefix", "soc_code")
 # The share of a graded tier's relevance that is added to its constant boost.
 GRADE = 0.001
 
@@ -49,10 +50,13 @@ class Tier:
 
     `how` says what the clause does with the text:
       whole   the field folds the whole text into one token (exact value, or start of the value)
-      words   every typed word is the start of a word of the field, in any order
+      words   every typed word matches a word of the field, in any order (on a `.prefix` field,
+              the start of a word)
       phrase  the same, within one value of a multi-valued field
       fuzzy   `words`, with one typo allowed in words of 5+ characters
       fuzzy_title  `fuzzy`, within one value of a multi-valued field
+      keyword the text equals the field's keyword (its normalizer folds case and accents)
+      keyword_prefix  ... or starts it
       code    the text, normalized like codes are, equals a stored code form
       code_prefix  ... or starts one
       soc_code  a six-digit SOC code names the O*NET occupation that ends in `.00`
@@ -68,11 +72,15 @@ class Tier:
     shows: str
     graded: bool = False
 
-
     def applies_to(self, text: str) -> bool:
-        if self.how == "soc_code":
-            return bool(SOC_CODE.fullmatch(normalize_code(text)))
-        return looks_like_code(text) or self.how not in ("code", "code_prefix")
+        """Code tiers only run when the text looks like a code; word tiers when it has words."""
+        if self.how == "fuzzy_title":
+            return bool(fold(text))
+        if self.how not in CODE_KINDS:
+            return True
+        if not looks_like_code(text):
+            return False
+        return self.how != "soc_code" or bool(SOC_CODE.fullmatch(normalize_code(text)))
 
     def clause(self, text: str) -> dict:
         field, how = self.field, self.how
@@ -90,6 +98,10 @@ class Tier:
             query = {"span_near": {"clauses": [
                 {"span_multi": {"match": {"fuzzy": {field: {"value": w, "fuzziness": FUZZINESS, "max_expansions": 50}}}}}
                 for w in words], "slop": SAME_TITLE_SLOP, "in_order": False}}
+        elif how == "keyword":
+            query = {"term": {field: text}}
+        elif how == "keyword_prefix":
+            query = {"prefix": {field: text}}
         elif how == "code":
             query = {"term": {field: normalize_code(text)}}
         elif how == "soc_code":
@@ -99,11 +111,17 @@ class Tier:
         else:  # a mistake in the tier table, not in user input
             raise ValueError(f"tier {self.name}: unknown match kind {how!r}")
         if self.graded:
-            kind, params = next(iter(query.items()))
-            graded = {kind: {**params, "boost": GRADE}} if kind != "match" else \
-                {"match": {f: {**v, "boost": GRADE} for f, v in params.items()}}
-            return {"bool": {"must": [graded], "should": [{"match_all": {"boost": self.boost}}], "_name": self.name}}
+            return {"bool": {"must": [_boosted(query, GRADE)], "should": [{"match_all": {"boost": self.boost}}],
+                             "_name": self.name}}
         return {"constant_score": {"filter": query, "boost": self.boost, "_name": self.name}}
+
+
+def _boosted(query: dict, boost: float) -> dict:
+    """`query` with its relevance multiplied by `boost` (match keeps its options per field)."""
+    kind, params = next(iter(query.items()))
+    if kind == "match":
+        return {"match": {field: {**options, "boost": boost} for field, options in params.items()}}
+    return {kind: {**params, "boost": boost}}
 
 
 @dataclass(frozen=True)
@@ -155,11 +173,13 @@ VOCABULARY = Profile(
 
 CREDENTIALS = Profile(
     tiers=(
-        Tier("name_exact", 800, "name.exact", "phrase", "label"),
+        Tier("name_exact", 800, "name.sort", "keyword", "label"),
+        Tier("name_start", 600, "name.sort", "keyword_prefix", "label"),
+        Tier("name_whole_words", 550, "name.exact", "words", "label"),
         Tier("name_words", 500, "name.prefix", "words", "label"),
         Tier("alt_words", 300, "alternate_names.prefix", "phrase", "alt"),
-        Tier("name_fuzzy", 200, "name.prefix", "fuzzy", "label"),
-        Tier("alt_fuzzy", 100, "alternate_names.prefix", "fuzzy", "alt"),
+        Tier("name_fuzzy", 200, "name.prefix", "fuzzy", "label", graded=True),
+        Tier("alt_fuzzy", 100, "alternate_names.prefix", "fuzzy", "alt", graded=True),
     ),
     source=("id", "name", "type"),
     sort=({"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}),
@@ -206,15 +226,17 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
             "number_of_fragments": 3,
             "fragment_size": 0,
             "order": "score",
-            "pre_tags": ["<em>"],
-            "post_tags": ["</em>"],
+            "pre_tags": [MARK_START],
+            "post_tags": [MARK_END],
         },
     }
 
 
 # --- reading the answer ------------------------------------------------------------------------
 
-_TAGS = re.compile(r"</?em>")
+# Highlight marks from Unicode's private use area, which no label or title contains.
+MARK_START, MARK_END = "\ue000", "\ue001"
+_MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -231,9 +253,9 @@ def best_alternate(fragments: Iterable[str], text: str) -> str | None:
     typed = fold(text)
     candidates = []
     for fragment in fragments:
-        value = _TAGS.sub("", fragment)
+        value = fragment.replace(MARK_START, "").replace(MARK_END, "")
         folded = fold(value)
-        marked = sum(len(m) for m in re.findall(r"<em>(.*?)</em>", fragment))
+        marked = sum(len(m) for m in _MARKED.findall(fragment))
         rank = (folded != typed, not folded.startswith(typed), -marked, len(value))
         candidates.append((rank, value))
     return min(candidates)[1] if candidates else None
@@ -280,7 +302,7 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
     """Suggestions for `text` from the `target` alias. Raises opensearchpy's errors as they come:
     the caller decides what a person sees when the search service is down."""
     if target not in TARGETS:
-        raise KeyError(target)
+        raise ValueError(f"unknown autocomplete target {target!r}; choose one of {', '.join(TARGETS)}")
     if not is_searchable(text):
         return Suggestions(text, 0, [])
     body = build_autocomplete_query(text, size, target, exclude)

@@ -41,4 +41,8 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
+
+    from webapp.autocomplete import bp as autocomplete_bp
+
+    app.register_blueprint(autocomplete_bp)
     return app

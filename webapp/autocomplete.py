@@ -1,0 +1,82 @@
+"""GET /api/v1/autocomplete/<vocabulary>?q=TEXT&size=N: suggestions for the editor's pickers.
+
+`vocabulary` is occupations, sectors, programs, skills or credentials (published credentials, for
+"related credential" fields). The answer is `{"query", "total", "items": [{"id", "code", "label",
+"scheme", "matched"}]}`; `matched` is the alternate title or code that matched when the label did
+not ("RN" for Registered Nurses). `exclude` (repeatable, or comma-separated) leaves ids out, so a
+picker need not offer what is already chosen.
+
+The data is public, so no login is needed. Errors are JSON `{"error", "message"}`: 400 for a bad
+`q` or `size`, 404 for an unknown vocabulary, 503 when the search service is down or slow. The
+OpenSearch client gives up after the settings' web timeout, so a hung node answers 503 in under 2 s.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from opensearchpy.exceptions import ConnectionError as SearchConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
+
+from indexer.autocomplete import MAX_SIZE, MAX_TEXT, TARGETS, suggest
+from indexer.client import web_client
+from indexer.registry import VOCABULARIES
+
+bp = Blueprint("autocomplete", __name__, url_prefix="/api/v1/autocomplete")
+
+DEFAULT_SIZE = 10
+# Vocabularies change only when an operator imports a taxonomy, so browsers and proxies may keep
+# an answer for a minute; published credentials change whenever someone publishes.
+CACHE_CONTROL = {vocabulary: "public, max-age=60" for vocabulary in VOCABULARIES} | {"credentials": "no-cache"}
+
+
+def api_error(status: int, error: str, message: str) -> Response:
+    response = jsonify(error=error, message=message)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _size() -> int | Response:
+    raw = request.args.get("size", "").strip()
+    if not raw:
+        return DEFAULT_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        return api_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}, not {raw[:20]!r}")
+    if size < 1:
+        return api_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}")
+    return min(size, MAX_SIZE)
+
+
+def _exclude() -> list[str]:
+    return [part.strip() for value in request.args.getlist("exclude") for part in value.split(",") if part.strip()]
+
+
+@bp.get("/<vocabulary>")
+def autocomplete(vocabulary: str):
+    if vocabulary not in TARGETS:
+        return api_error(404, "not_found", f"unknown vocabulary {vocabulary[:40]!r}; use one of {', '.join(TARGETS)}")
+    text = request.args.get("q", "")
+    if len(text) > MAX_TEXT:
+        return api_error(400, "bad_request", f"q is {len(text)} characters long; type at most {MAX_TEXT}")
+    size = _size()
+    if isinstance(size, Response):
+        return size
+    settings = current_app.config["SETTINGS"]
+    client = web_client(settings.opensearch_url, settings.web_timeout)
+    try:
+        result = suggest(client, settings.index_prefix, vocabulary, text, size, _exclude(),
+                         timeout=settings.web_timeout)
+    except NotFoundError:
+        return api_error(503, "search_unavailable",
+                         f"the {vocabulary} index is not built yet; an operator can run "
+                         f"`catalog index reindex {vocabulary}`")
+    except SearchConnectionError:
+        current_app.logger.warning("autocomplete: OpenSearch at %s is unreachable or slow", settings.opensearch_url)
+        return api_error(503, "search_unavailable", "search is unavailable right now; try again in a moment")
+    except TransportError as exc:
+        current_app.logger.error("autocomplete %s %r failed: %s", vocabulary, text, exc)
+        return api_error(503, "search_unavailable", "search could not answer right now; try again in a moment")
+    response = jsonify(result.as_json())
+    response.headers["Cache-Control"] = CACHE_CONTROL[vocabulary]
+    return response
