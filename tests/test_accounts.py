@@ -137,7 +137,9 @@ def test_new_organization_request_approved_by_a_platform_admin(web_app, database
     decided = admin.post(f"/admin/access-requests/{request_id}",
                          data={"decision": "approve", "note": "Welcome aboard."})
     assert decided.status_code == 303
-    assert f"can now author credentials for {name}" in text(admin.get("/admin/access-requests"))
+    review = text(admin.get("/admin/access-requests"))
+    assert f"can now author credentials for {name}" in review
+    assert re.search(rf'<a href="/orgs/\d+">{re.escape(name)}</a>', review)  # platform admins reach every org
     assert admin.post(f"/admin/access-requests/{request_id}", data={"decision": "reject"}).status_code == 409
 
     page = text(requester.get("/account"))
@@ -149,6 +151,7 @@ def test_new_organization_request_approved_by_a_platform_admin(web_app, database
         assert accounts.get_user(s, requester_email).role_in(org.id) == "admin"
         org_id = org.id
     assert requester.get(f"/orgs/{org_id}").status_code == 200  # they administer it now
+    assert admin.get(f"/orgs/{org_id}").status_code == 200  # and so may a platform admin
 
 
 def test_join_request_makes_the_requester_an_editor(web_app, database):

@@ -127,7 +127,8 @@ def access_request():
     store = db()
     joinable = [o for o in accounts.list_orgs(store) if o.can_author and not user.role_in(o.id)]
     form = AccessRequestForm()
-    form.org_id.choices = [SelectChoice("0", "Choose an organization")] + [SelectChoice(str(o.id), o.name) for o in joinable]
+    form.org_id.choices = [SelectChoice("0", "Choose an organization"),
+                           *(SelectChoice(str(o.id), o.name) for o in joinable)]
     problem, status = None, 200
     if form.validate_on_submit():
         try:

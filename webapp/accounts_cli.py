@@ -36,7 +36,8 @@ def read_password() -> str:
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     password = (sys.stdin.readline() if sys.stdin is not None else "").rstrip("\r\n")
     if not password:
-        raise click.ClickException("no password on standard input; pipe one line, e.g. `echo 'pw' | catalog users create ...`")
+        raise click.ClickException(
+            "no password on standard input; pipe one line, e.g. `echo 'pw' | catalog users create ...`")
     return password
 
 
@@ -71,7 +72,8 @@ def orgs_create(name: str, kinds: tuple[str, ...], website: str, location: str) 
 def orgs_list() -> None:
     """List organizations with their members' count."""
     with transaction(write=False) as session:
-        lines = [f"{describe(org)}  {len(accounts.members(session, org))} members" for org in accounts.list_orgs(session)]
+        lines = [f"{describe(org)}  {len(accounts.members(session, org))} members"
+                 for org in accounts.list_orgs(session)]
     click.echo("\n".join(lines) if lines else "no organizations yet; add one with `catalog orgs create`")
 
 

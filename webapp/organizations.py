@@ -35,7 +35,8 @@ def _review_page(status: int = 200, form: DecisionForm | None = None):
     ).all()
     deciders = {u.id: u for u in store.scalars(select(User).where(User.id.in_({r.decided_by for r in decided})))}
     return render_template("accounts/admin_requests.html", pending=accounts.pending_requests(store),
-                           decided=decided, deciders=deciders, form=form or DecisionForm()), status
+                           decided=decided, deciders=deciders, form=form or DecisionForm(),
+                           orgs=accounts.list_orgs(store)), status
 
 
 @bp.get("/admin/access-requests")
