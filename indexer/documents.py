@@ -57,6 +57,10 @@ CREDENTIAL_TYPES = {
 
 DELIVERY_MODES = {"in_person": "In person", "online": "Online", "blended": "Blended"}
 
+# Alternate titles let "RN" find nursing credentials. A few catch-all occupations have thousands
+# ("Production Workers, All Other": 2,750); past a couple of hundred they only bloat documents.
+MAX_TERMS_PER_OCCUPATION = 200
+
 
 
 @dataclass
@@ -91,7 +95,7 @@ def build_credential_document(credential, lookups: Lookups) -> dict:
     for code in occupations:
         concept = lookups.occupations.get(code)
         if concept is not None:
-            occupation_terms.extend(concept.alt_labels or [])
+            occupation_terms.extend((concept.alt_labels or [])[:MAX_TERMS_PER_OCCUPATION])
             major = (concept.links or {}).get("soc_major")
             if major and major not in soc_groups:
                 soc_groups.append(major)

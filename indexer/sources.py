@@ -63,7 +63,12 @@ def concept_actions(session: Session, vocabulary: str) -> Iterator[dict]:
 
 
 class LookupLoader:
-    """Loads the concepts a batch of credentials needs. Sectors load whole: roots need ancestors."""
+    """Loads the concepts a batch of credentials needs, remembering them for later batches.
+
+    A full reindex meets the same few thousand concepts again and again; caching them for the
+    life of the loader (one reindex, one relay batch) keeps concept queries off the hot path.
+    Sectors load whole, because a sector's root needs its ancestors.
+    """
 
     def __init__(self, session: Session):
         self.session = session
@@ -72,21 +77,30 @@ class LookupLoader:
         self.sectors = {
             c.code: c for c in session.scalars(select(Concept).join(Scheme).where(Scheme.name == sector_scheme))
         }
+        self._cache: dict[str, dict[str, Concept]] = {"occupations": {}, "skills": {}, "programs": {}, "soc-2018": {}}
+
+    def _lookup(self, key: str, scheme: str, codes: set[str]) -> dict[str, Concept]:
+        cache = self._cache[key]
+        missing = codes - cache.keys()
+        if missing:
+            cache.update(concept_labels(self.session, scheme, missing))
+            for code in missing - cache.keys():
+                cache[code] = None  # unknown code: remember that too
+        return {code: cache[code] for code in codes if cache.get(code) is not None}
 
     def for_batch(self, credentials: list[Credential]) -> Lookups:
-        s = self.session
         occ_codes = {o.code for c in credentials for o in c.occupations}
         skill_codes = {k.skill_code for c in credentials for k in c.skills}
         cip_codes = {code for c in credentials for code in (c.cip_codes or [])}
         cip_codes |= {r.external_cip for c in credentials for r in c.relations if r.external_cip}
-        occupations = concept_labels(s, self.schemes["occupations"], occ_codes)
+        occupations = self._lookup("occupations", self.schemes["occupations"], occ_codes)
         majors = {(o.links or {}).get("soc_major") for o in occupations.values()} - {None}
         return Lookups(
             occupations=occupations,
-            soc_groups=concept_labels(s, "soc-2018", majors),
+            soc_groups=self._lookup("soc-2018", "soc-2018", majors),
             sectors=self.sectors,
-            skills=concept_labels(s, self.schemes["skills"], skill_codes),
-            programs=concept_labels(s, self.schemes["programs"], cip_codes),
+            skills=self._lookup("skills", self.schemes["skills"], skill_codes),
+            programs=self._lookup("programs", self.schemes["programs"], cip_codes),
         )
 
 

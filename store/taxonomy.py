@@ -124,12 +124,14 @@ def read_soc(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
 
 def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     onet = data_dir / "onet"
+    # Short titles ("RN", "LPN") first: they are what people type, and documents keep a prefix.
+    shorts: dict[str, list[str]] = defaultdict(list)
     alternates: dict[str, list[str]] = defaultdict(list)
     for r in _tsv(onet / "alternate_titles.txt"):
         code = r["O*NET-SOC Code"]
         alternates[code].append(r["Alternate Title"])
         if r["Short Title"] and r["Short Title"] != "n/a":
-            alternates[code].append(r["Short Title"])
+            shorts[code].append(r["Short Title"])
     importance: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for r in _tsv(onet / "skills_onet28.txt"):
         if r["Scale ID"] == "IM" and r["Recommend Suppress"] != "Y":
@@ -145,7 +147,7 @@ def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
             ConceptRow(
                 code=code,
                 label=title,
-                alt_labels=_unique(alternates.get(code, []), exclude=title),
+                alt_labels=_unique(shorts.get(code, []) + alternates.get(code, []), exclude=title),
                 description=r["Description"],
                 broader=code[:7],
                 links={"soc_major": major, "soc_major_label": soc_titles.get(major, ""), "skills": skills[:12]},

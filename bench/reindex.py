@@ -1,0 +1,130 @@
+"""Full reindex throughput and memory, against raw bulk of the same documents, in one run.
+
+For each N it generates N realistic published credentials (bench/generate.py) in a fresh
+database, then measures in separate child processes, so each peak RSS is its own:
+
+- pipeline: `indexer.operations.reindex(settings, "credentials")`: database rows streamed in
+  batches, documents built, bulk-loaded into a new index, alias swapped;
+- raw: `helpers.bulk` of the same documents, prebuilt into a file beforehand, into a new index
+  with the same mapping and loading settings.
+
+Targets: pipeline >= 0.6x raw, >= 2,000 documents/s at 100k, and peak memory flat as N grows.
+
+    .venv/bin/python -m bench.reindex -n 10000 -n 100000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pipeline(settings, queue) -> None:
+    from indexer import operations
+
+    started = time.perf_counter()
+    counts = operations.reindex(settings, "credentials")
+    queue.put({"docs": counts["credentials"], "seconds": time.perf_counter() - started, "peak_mb": _peak_rss_mb()})
+
+
+def _raw(settings, docs_path: str, queue) -> None:
+    from opensearchpy import helpers
+
+    from indexer.client import bulk_client
+    from indexer.lifecycle import create_index
+    from indexer.registry import INDICES
+
+    client = bulk_client(settings.opensearch_url)
+    spec = INDICES["credentials"]
+    name = create_index(client, spec, f"{settings.index_prefix}raw-", loading=True)
+
+    def actions():
+        with open(docs_path) as fh:
+            for line in fh:
+                action = json.loads(line)
+                action["_index"] = name
+                yield action
+
+    started = time.perf_counter()
+    ok, _ = helpers.bulk(client, actions(), chunk_size=1000, max_chunk_bytes=20 * 1024 * 1024)
+    client.indices.put_settings(index=name, body={"index": {"refresh_interval": "1s"}})
+    client.indices.refresh(index=name)
+    seconds = time.perf_counter() - started
+    client.indices.delete(index=name)
+    queue.put({"docs": ok, "seconds": seconds, "peak_mb": _peak_rss_mb()})
+
+
+def _in_child(target, *args) -> dict:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def _prebuild(settings, path: Path) -> None:
+    from indexer.sources import credential_actions
+    from store.db import session_scope
+
+    with session_scope(settings.database_url, write=False) as session, path.open("w") as fh:
+        for action in credential_actions(session):
+            fh.write(json.dumps(action, default=str) + "\n")
+
+
+def prepare(n: int, workdir: Path, database_url: str | None):
+    from bench.generate import generate_credentials
+    from store.db import session_scope
+    from store.migrate import upgrade
+    from store.settings import Settings
+    from store.taxonomy import import_bundled
+
+    url = database_url or f"sqlite:///{workdir / f'bench-{n}.db'}"
+    settings = Settings.from_env(database_url=url, index_prefix=f"bench-{secrets.token_hex(3)}-")
+    upgrade(url)
+    with session_scope(url) as session:
+        import_bundled(session, ["soc-2018", "onet-soc", "naics-2022", "cip-2020", "skills"])
+    generate_credentials(url, n)
+    return settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, action="append", help="credential counts (default 10000 and 100000)")
+    parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
+    args = parser.parse_args()
+    sizes = args.n or [10000, 100000]
+    from indexer.client import bulk_client
+    from indexer.lifecycle import drop_all
+
+    print(f"{'N':>8} {'pipeline docs/s':>16} {'raw docs/s':>11} {'ratio':>6} {'pipeline peak MB':>17} {'raw peak MB':>12}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            settings = prepare(n, Path(tmp), args.database_url)
+            os.environ["INDEX_PREFIX"] = settings.index_prefix
+            try:
+                pipeline = _in_child(_pipeline, settings)
+                docs_path = Path(tmp) / f"docs-{n}.jsonl"
+                _prebuild(settings, docs_path)
+                raw = _in_child(_raw, settings, str(docs_path))
+            finally:
+                drop_all(bulk_client(settings.opensearch_url), settings.index_prefix)
+            p_rate = pipeline["docs"] / pipeline["seconds"]
+            r_rate = raw["docs"] / raw["seconds"]
+            print(f"{n:>8} {p_rate:>16,.0f} {r_rate:>11,.0f} {p_rate / r_rate:>6.2f} "
+                  f"{pipeline['peak_mb']:>17,.0f} {raw['peak_mb']:>12,.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
