@@ -38,7 +38,7 @@ SAME_TITLE_SLOP = 20
 PREFIX_GRAMS = 20
 # `29-1141` and `291141` are SOC codes; several O*NET occupations share one (`29-1141.00` to
 # `.04`), and the SOC title is that of `.00`, so `.00` goes first.
-SOC_CODE = re.compile(r"\d{6}")
+SOC_CODE = re.compile(r"\s*\d{2}-?\d{4}\s*")
 CODE_KINDS = ("code", "code_prefix", "soc_code")
 # The share of a graded tier's relevance that is added to its constant boost.
 GRADE = 0.001
@@ -80,7 +80,7 @@ class Tier:
             return True
         if not looks_like_code(text):
             return False
-        return self.how != "soc_code" or bool(SOC_CODE.fullmatch(normalize_code(text)))
+        return self.how != "soc_code" or bool(SOC_CODE.fullmatch(text))
 
     def clause(self, text: str) -> dict:
         field, how = self.field, self.how

@@ -1,0 +1,235 @@
+"""Unit tests of the autocomplete query builder and answer reader: pure functions, no services."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.autocomplete import (
+    CREDENTIALS,
+    FUZZINESS,
+    GRADE,
+    MARK_END,
+    MARK_START,
+    MAX_SIZE,
+    TARGETS,
+    VOCABULARY,
+    best_alternate,
+    build_autocomplete_query,
+    fold,
+    matched_on,
+    parse_autocomplete_response,
+)
+from indexer.registry import INDICES
+
+
+def clause_names(body: dict) -> list[str]:
+    query = body["query"]
+    if "bool" in query:
+        query = query["bool"]["must"][0]
+    return [next(iter(c.values()))["_name"] for c in query["dis_max"]["queries"]]
+
+
+def leaf_queries(node, found=None) -> list[tuple[str, dict]]:
+    """Every (query type, body) pair in a query tree."""
+    found = [] if found is None else found
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found.append((key, value))
+            leaf_queries(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            leaf_queries(value, found)
+    return found
+
+
+# --- the shape of the query --------------------------------------------------------------------
+
+
+def test_text_tiers_rank_exact_then_alternate_then_prefix_then_fuzzy():
+    body = build_autocomplete_query("nurse registered", 10, "occupations")
+    assert clause_names(body) == ["label_exact", "alt_exact", "label_start", "label_words", "alt_start",
+                                  "alt_words", "label_fuzzy", "alt_fuzzy_title", "alt_fuzzy"]
+    boosts = [tier.boost for tier in VOCABULARY.tiers]
+    assert boosts == sorted(boosts, reverse=True), "tiers are declared best first"
+    assert body["query"]["dis_max"]["tie_breaker"] == 0.0, "a hit's score is its best tier, not a sum"
+
+
+def test_graded_tiers_never_reach_the_tier_above():
+    """A graded tier adds GRADE x relevance; relevance would need to pass 50/GRADE to climb a tier."""
+    for profile in (VOCABULARY, CREDENTIALS):
+        tiers = profile.tiers
+        for upper, lower in zip(tiers, tiers[1:]):
+            if lower.graded:
+                assert (upper.boost - lower.boost) / GRADE >= 50_000
+
+
+def test_every_non_graded_tier_is_a_constant_score():
+    body = build_autocomplete_query("regist nur", 10, "occupations")
+    for clause in body["query"]["dis_max"]["queries"]:
+        (kind, inner), = clause.items()
+        tier = VOCABULARY.tier(inner["_name"])
+        assert kind == ("bool" if tier.graded else "constant_score")
+
+
+def test_fuzzy_tiers_allow_one_typo_in_words_of_five_letters_or_more():
+    body = build_autocomplete_query("regsitered nurse", 10, "occupations")
+    fuzzy = [v for k, v in leaf_queries(body) if isinstance(v, dict) and "fuzziness" in v]
+    fuzzy += [v for k, v in leaf_queries(body) if k == "fuzzy"]
+    assert fuzzy, "typo tolerance is part of the query"
+    for options in fuzzy:
+        options = next(iter(options.values())) if "fuzziness" not in options else options
+        assert options["fuzziness"] == FUZZINESS == "AUTO:5,99"
+
+
+@pytest.mark.parametrize("text, tiers", [
+    ("29-1141", {"code_exact", "code_prefix", "soc_code"}),
+    ("291141", {"code_exact", "code_prefix", "soc_code"}),
+    ("29-1141.00", {"code_exact", "code_prefix"}),
+    ("51.3801", {"code_exact", "code_prefix"}),
+    ("5138", {"code_exact", "code_prefix"}),
+    ("62", {"code_exact", "code_prefix"}),
+    ("nurse", set()),
+    ("RN", set()),
+    ("2 nurses", set()),
+])
+def test_code_tiers_join_only_when_the_text_looks_like_a_code(text, tiers):
+    names = set(clause_names(build_autocomplete_query(text, 10, "occupations")))
+    assert names & {"code_exact", "code_prefix", "soc_code"} == tiers
+
+
+def test_codes_are_normalized_like_the_index_stores_them():
+    body = build_autocomplete_query("29-1141", 10, "occupations")
+    terms = [v for k, v in leaf_queries(body) if k in ("term", "prefix")]
+    assert {"code_norm": "291141"} in terms                  # the SOC form O*NET codes also carry
+    assert {"code_norm": "29114100"} in terms                # ... and the .00 occupation first
+
+
+def test_size_is_capped_and_total_is_exact():
+    assert build_autocomplete_query("nurse", 500)["size"] == MAX_SIZE == 50
+    assert build_autocomplete_query("nurse", 0)["size"] == 1
+    assert build_autocomplete_query("nurse", 7)["track_total_hits"] is True
+
+
+def test_payload_is_small_and_sorted_by_tier_then_use_then_length():
+    body = build_autocomplete_query("nurse", 10, "occupations")
+    assert body["_source"] == ["code", "label", "scheme"]
+    assert body["sort"][:3] == [{"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}]
+    assert set(body["highlight"]["fields"]) == {"alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"}
+
+
+def test_exclude_leaves_ids_out():
+    body = build_autocomplete_query("nurse", 10, "occupations", exclude=["29-1141.00", ""])
+    assert body["query"]["bool"]["must_not"] == [{"ids": {"values": ["29-1141.00"]}}]
+
+
+def test_credentials_search_name_and_alternate_names():
+    body = build_autocomplete_query("cdl class", 10, "credentials")
+    fields = {field for k, v in leaf_queries(body) if k in ("match", "match_phrase", "term", "prefix")
+              for field in v}
+    assert {"name.prefix", "alternate_names.prefix", "name.exact", "name.sort"} <= fields
+    assert body["_source"] == ["id", "name", "type"]
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_every_field_the_query_uses_is_in_the_mapping(target):
+    """The query and the mapping live in different files; a renamed field would silently match nothing."""
+    properties = INDICES[target].body()["mappings"]["properties"]
+
+    def exists(path: str) -> bool:
+        head, _, sub = path.partition(".")
+        field = properties.get(head)
+        if field is None:
+            return False
+        return not sub or sub in field.get("fields", {}) or sub in field.get("properties", {})
+
+    profile = TARGETS[target]
+    used = {tier.field for tier in profile.tiers} | set(profile.alternate_fields) | set(profile.source)
+    used |= {next(iter(s)) for s in profile.sort if next(iter(s)) != "_score"}
+    assert [f for f in sorted(used) if not exists(f)] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=200), target=st.sampled_from(sorted(TARGETS)))
+def test_user_text_never_reaches_query_syntax(text, target):
+    body = build_autocomplete_query(text, 10, target)
+    json.dumps(body)
+    kinds = {k for k, _ in leaf_queries(body["query"])}
+    assert not kinds & {"query_string", "simple_query_string", "regexp", "wildcard", "script"}
+    for clause in body["query"]["dis_max"]["queries"]:
+        if "span_near" in json.dumps(clause):
+            assert clause["bool"]["must"][0]["span_near"]["clauses"], "no span query without words"
+
+
+@pytest.mark.parametrize("special", list('"*()[]{}:\\/~^!') + ['"*()[]{}:\\/~^!', "AND OR NOT", "nurse~2", "a*"])
+def test_special_characters_are_plain_text(special):
+    """They reach OpenSearch only as the text of match queries, which analyze and never parse it."""
+    body = build_autocomplete_query(special, 10, "occupations")
+    texts = {options["query"] for kind, clause in leaf_queries(body["query"]) if kind in ("match", "match_phrase")
+             for options in clause.values() if "query" in options}
+    assert texts == {special}
+
+
+# --- reading the answer ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw, folded", [
+    ("Registered Nurses", "registered nurses"),
+    ("  CAFÉ  Owner ", "cafe owner"),
+    ("Police and Sheriff's Patrol Officers", "police and sheriffs patrol officers"),
+    ("Pre-Op RN (Preoperative)", "pre op rn preoperative"),
+    ("Ñandú, señor!", "nandu senor"),
+])
+def test_fold_matches_the_index_folding(raw, folded):
+    assert fold(raw) == folded
+
+
+def mark(text: str) -> str:
+    return text.replace("[", MARK_START).replace("]", MARK_END)
+
+
+def test_best_alternate_prefers_equal_then_starting_then_most_marked_then_shortest():
+    fragments = [mark("[Cop] Winder"), mark("Animal [Cop]"), mark("[Cop]")]
+    assert best_alternate(fragments, "cop") == "Cop"
+    assert best_alternate([mark("Animal [Cop]"), mark("[Cop] Winder")], "cop") == "Cop Winder"
+    assert best_alternate([mark("Postpartum [RN] (Postpartum [Registered] [Nurse])"),
+                           mark("[Registered] [Nurse] Midwife")], "registered nurse") == "Registered Nurse Midwife"
+    assert best_alternate([], "cop") is None
+
+
+def hit(source: dict, names: list[str], highlight: dict | None = None, _id: str = "x") -> dict:
+    return {"_id": _id, "_source": source, "matched_queries": names, "highlight": highlight or {}}
+
+
+def test_matched_is_empty_when_the_label_matched():
+    h = hit({"code": "29-1141.00", "label": "Registered Nurses"}, ["label_words", "alt_words"],
+            {"alt_labels.prefix": [mark("[Registered] Nurse (RN)")]})
+    assert matched_on(h, VOCABULARY, "regist") is None
+
+
+def test_matched_names_the_alternate_title():
+    h = hit({"code": "29-1141.00", "label": "Registered Nurses"}, ["alt_exact", "alt_start", "alt_words"],
+            {"alt_labels.exact": [mark("[RN]")], "alt_labels.prefix": [mark("[RN] Educator"), mark("[RN]")]})
+    assert matched_on(h, VOCABULARY, "RN") == "RN"
+
+
+def test_matched_names_the_code_when_the_code_matched():
+    h = hit({"code": "29-1141.00", "label": "Registered Nurses"}, ["soc_code", "code_prefix"])
+    assert matched_on(h, VOCABULARY, "29-1141") == "29-1141.00"
+
+
+def test_parse_concepts_and_credentials():
+    resp = {"hits": {"total": {"value": 1}, "hits": [
+        hit({"code": "33-3051.00", "label": "Police and Sheriff's Patrol Officers", "scheme": "onet-soc"},
+            ["alt_exact"], {"alt_labels.exact": [mark("[Cop]")]}, _id="33-3051.00")]}}
+    assert parse_autocomplete_response(resp, "cop", "occupations") == [
+        {"id": "33-3051.00", "code": "33-3051.00", "label": "Police and Sheriff's Patrol Officers",
+         "scheme": "onet-soc", "matched": "Cop"}]
+    resp = {"hits": {"total": {"value": 1}, "hits": [
+        hit({"id": "42", "name": "Commercial Driver's License Class A", "type": "license"},
+            ["alt_words"], {"alternate_names.prefix": [mark("[CDL]-A")]}, _id="42")]}}
+    assert parse_autocomplete_response(resp, "cdl", "credentials") == [
+        {"id": "42", "code": "license", "label": "Commercial Driver's License Class A", "scheme": "credentials",
+         "matched": "CDL-A"}]
