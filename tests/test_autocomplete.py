@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
@@ -198,9 +199,30 @@ def test_ties_go_to_more_credentials_then_the_shorter_label(settings, handmade):
 # --- published credentials ---------------------------------------------------------------------
 
 
-def test_credentials_are_empty_until_published(client):
-    assert ask(client, "credentials", "nurse") == {"query": "nurse", "total": 0, "items": []}
-    assert client.get(f"{API}/credentials?q=nurse").headers["Cache-Control"] == "no-cache"
+def test_a_credential_is_suggested_once_published_not_before(settings, client):
+    """Through the real authoring service, outbox and relay, on the credentials-v1 mapping."""
+    from indexer import operations
+    from tests.support.factories import make_credential, make_org_and_editor, set_status
+
+    tag = uuid.uuid4().hex[:6]
+    name = f"Zephyrite Turbine Technician {tag}"
+    org_id, _ = make_org_and_editor(settings.database_url)
+    credential_id = make_credential(settings.database_url, org_id, publish=False, nudge=False, name=name,
+                                    credential_type="certificate", alternate_names=[f"ZTT-{tag}"])
+
+    def suggestions(q: str) -> list:
+        operations.drain(settings)
+        bulk_client(settings.opensearch_url).indices.refresh(index=INDICES["credentials"].alias(settings.index_prefix))
+        return ask(client, "credentials", q)["items"]
+
+    assert suggestions("zephyrite turb") == []
+    set_status(settings.database_url, credential_id, "published")
+    items = [i for i in suggestions("zephyrite turb") if i["label"] == name]
+    assert items == [{"id": str(credential_id), "code": "certificate", "label": name, "scheme": "credentials",
+                      "matched": None}]
+    by_alternate = [i for i in suggestions(f"ztt-{tag}") if i["id"] == str(credential_id)]
+    assert by_alternate and by_alternate[0]["matched"] == f"ZTT-{tag}"
+    assert client.get(f"{API}/credentials?q=zephyrite").headers["Cache-Control"] == "no-cache"
 
 
 @pytest.fixture(scope="module")
