@@ -282,3 +282,7 @@ def index_drain() -> None:
 from webapp import accounts_cli  # noqa: E402 - commands live beside the accounts code
 
 accounts_cli.register(main)
+
+from webapp.demo import demo  # noqa: E402 - demo data lives beside the authoring code it uses
+
+main.add_command(demo)
