@@ -1,0 +1,113 @@
+"""Private copies of the real services, for tests that stop, kill or restart them.
+
+The shared OpenSearch and Redis serve every other test (and other people's runs), so a test
+that takes a service down gets its own: a second OpenSearch node from the same build, a second
+redis-server, and its own Celery worker and beat wired to them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "PrivateRedis":
+        self.proc = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                if client.ping():
+                    return self
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class PrivateOpenSearch:
+    """A second node started by scripts/opensearch-local with its own port and directory."""
+
+    def __init__(self, workdir: Path, heap: str = "256m"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "OPENSEARCH_PORT": str(self.port),
+                    "OPENSEARCH_TRANSPORT_PORT": str(free_port()),
+                    "OPENSEARCH_NODE_DIR": str(workdir / "opensearch"), "OPENSEARCH_HEAP": heap}
+
+    def _run(self, command: str) -> None:
+        subprocess.run([str(ROOT / "scripts" / "opensearch-local"), command], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, timeout=180)
+
+    def start(self) -> "PrivateOpenSearch":
+        self._run("start")
+        return self
+
+    def stop(self) -> None:
+        self._run("stop")
+
+
+class CeleryProcess:
+    """`celery worker` or `celery beat` as a real subprocess with the given environment."""
+
+    def __init__(self, kind: str, env: dict, log_path: Path, queue: str):
+        self.kind, self.env, self.log_path, self.queue = kind, env, log_path, queue
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "CeleryProcess":
+        celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+        args = [celery, "-A", "workers.app:celery_app", self.kind, "--loglevel=INFO"]
+        if self.kind == "worker":
+            args += ["--concurrency=2", "-Q", self.queue, "--without-gossip", "--without-mingle",
+                     "-n", f"{self.queue}-{time.monotonic_ns()}@%h"]
+        else:
+            args += ["--schedule", str(self.log_path.with_suffix(".schedule"))]
+        self.log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the pool children die mid-task, as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
