@@ -43,8 +43,11 @@ services-down:
 dev: install services-up
 	@scripts/dev
 
+# The whole suite on SQLite, then everything that touches the database's concurrency (the
+# pipeline, the authoring API and accounts) again on a throwaway PostgreSQL database.
 test: install services-up browsers
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	CATALOG_TEST_DB=postgres $(VENV)/bin/pytest -m "pipeline or postgres" $(PYTEST_ARGS)
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)
