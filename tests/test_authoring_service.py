@@ -155,3 +155,35 @@ def test_programs_are_added_edited_and_removed(db_session, org, editor):
     service.save_section(db_session, editor, credential, "programs", [])
     db_session.commit()
     assert credential.programs == []
+
+
+# Found by the authoring API's wrong-type tests: each of these used to end in a 500 (a TypeError,
+# an OverflowError binding a huge id, or the database refusing NUL / unpaired surrogates).
+@pytest.mark.parametrize("section, payload, field", [
+    ("skills", {"items": [{"skill_id": ["2.A.1.a"]}]}, "skills[0].skill_id"),
+    ("skills", {"items": [{"skill_id": {"code": "2.A.1.a"}}]}, "skills[0].skill_id"),
+    ("skills", {"custom_levels": [{"name": "Mastery", "position": 10**30}], "items": []}, "custom_levels[0].position"),
+    ("related", [{"kind": "related", "credential_id": 10**30}], "related[0].credential_id"),
+    ("programs", [{"provider_org_id": 10**30, "name": "Evening ADN"}], "programs[0].provider_org_id"),
+    ("details", {"name": "Nurse\x00License"}, "name"),
+    ("details", {"name": "Nurse \ud800 License"}, "name"),
+    ("details", {"name": "Nurse", "keywords": ["care", "\ud800"]}, "keywords"),
+    ("occupations", ["29-1141.00", "29-\ud800"], "occupations"),
+    ("occupations", ["29-\x00"], "occupations"),
+    ("programs", [{"provider_name": "City\x00College", "name": "ADN"}], "programs[0].provider_name"),
+])
+def test_hostile_values_are_field_errors_not_crashes(db_session, org, editor, section, payload, field):
+    credential = _draft(db_session, org, editor)
+    with pytest.raises(ValidationError) as err:
+        service.save_section(db_session, editor, credential, section, payload)
+    db_session.rollback()
+    assert field in err.value.errors
+
+
+def test_thousands_of_codes_are_looked_up_in_batches(db_session, org, editor):
+    credential = _draft(db_session, org, editor)
+    codes = ["29-1141.00"] + [f"00-{i:04d}.00" for i in range(70000)]  # more than PostgreSQL's 65535 parameters
+    with pytest.raises(ValidationError, match="at most 100"):
+        service.save_section(db_session, editor, credential, "occupations", codes)
+    db_session.rollback()
+    assert service.Known(db_session).codes("occupations", codes) == {"29-1141.00"}

@@ -52,38 +52,54 @@ class PublishError(v.ValidationError):
         self.missing = missing
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one cannot even be bound
+LOOKUP_BATCH = 1000  # bound parameters per IN (...): PostgreSQL allows 65535, SQLite builds fewer
+
+
+def _batches(values) -> list[list]:
+    values = sorted(values)
+    return [values[i:i + LOOKUP_BATCH] for i in range(0, len(values), LOOKUP_BATCH)]
+
+
 @dataclass(frozen=True)
 class Known:
-    """Lookups against the database for the codes a payload mentions, and nothing more."""
+    """Lookups against the database for the codes a payload mentions, and nothing more.
+
+    Anything that cannot be a stored code or id (wrong type, too long, out of range, unstorable
+    characters) is left out of the query: it is simply unknown, and validation says so.
+    """
 
     session: Session
 
     def codes(self, vocabulary: str, codes) -> set[str]:
-        codes = {c for c in codes if isinstance(c, str)}
+        codes = {c for c in codes if isinstance(c, str) and len(c) <= 64 and not v.UNSTORABLE.search(c)}
         if not codes:
             return set()
         scheme = bound_scheme(self.session, vocabulary)
-        return set(self.session.scalars(
-            select(Concept.code).join(Scheme).where(Scheme.name == scheme, Concept.code.in_(codes))
-        ))
+        return {code for batch in _batches(codes) for code in self.session.scalars(
+            select(Concept.code).join(Scheme).where(Scheme.name == scheme, Concept.code.in_(batch))
+        )}
 
     def orgs(self, ids) -> set[int]:
-        ids = {i for i in ids if isinstance(i, int)}
-        return set(self.session.scalars(select(Organization.id).where(Organization.id.in_(ids)))) if ids else set()
+        return {org_id for batch in _batches(_valid_ids(ids))
+                for org_id in self.session.scalars(select(Organization.id).where(Organization.id.in_(batch)))}
 
     def relation_targets(self, org_id: int, ids) -> dict[int, str]:
         """Published credentials, plus the editor's own organization's drafts."""
-        ids = {i for i in ids if isinstance(i, int)}
-        if not ids:
-            return {}
-        rows = self.session.execute(
-            select(Credential.id, Credential.name).where(
-                Credential.id.in_(ids),
-                or_(Credential.status == Status.published.value,
-                    (Credential.org_id == org_id) & (Credential.status == Status.draft.value)),
-            )
-        )
-        return dict(rows.all())
+        targets: dict[int, str] = {}
+        for batch in _batches(_valid_ids(ids)):
+            targets.update(self.session.execute(
+                select(Credential.id, Credential.name).where(
+                    Credential.id.in_(batch),
+                    or_(Credential.status == Status.published.value,
+                        (Credential.org_id == org_id) & (Credential.status == Status.draft.value)),
+                )
+            ).all())
+        return targets
+
+
+def _valid_ids(ids) -> set[int]:
+    return {i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID}
 
 
 def _ids_in(items, key: str) -> list[int]:
@@ -92,7 +108,7 @@ def _ids_in(items, key: str) -> list[int]:
         if isinstance(item, dict):
             try:
                 out.append(int(item.get(key)))
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 pass
     return out
 

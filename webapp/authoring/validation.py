@@ -17,6 +17,11 @@ DURATION_UNITS = ("hours", "days", "weeks", "months", "years")
 LIFECYCLES = ("active", "deprecated")
 RELATION_KINDS = ("related", "required")
 PUBLISH_REQUIRED = {"name": "a name", "credential_type": "a credential type", "description": "a description"}
+MAX_LEVEL_POSITION = 1000
+# PostgreSQL refuses NUL in text, and no UTF-8 encoder takes an unpaired surrogate (JSON's
+# "\ud800" decodes to one), so either would fail the save with a database error instead.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "must not contain NUL or unpaired surrogate characters"
 
 
 class ValidationError(ValueError):
@@ -30,6 +35,9 @@ def _text(value, field: str, errors: dict, limit: int, required: bool = False) -
         value = ""
     if not isinstance(value, str):
         errors[field] = "must be text"
+        return ""
+    if UNSTORABLE.search(value):
+        errors[field] = UNSTORABLE_MESSAGE
         return ""
     value = value.strip()
     if required and not value:
@@ -46,6 +54,9 @@ def _text_list(value, field: str, errors: dict, limit: int = 100, max_items: int
         value = [part for part in re.split(r"[\n,;]", value)]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors[field] = "must be a list of text"
+        return []
+    if any(UNSTORABLE.search(v) for v in value):
+        errors[field] = UNSTORABLE_MESSAGE
         return []
     out, seen = [], set()
     for item in (v.strip() for v in value):
@@ -183,7 +194,7 @@ def clean_relations(value, self_id: int | None, allowed_targets: dict[int, str],
         if target not in (None, ""):
             try:
                 target = int(target)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 errors[f"{where}.credential_id"] = "must be a credential id"
                 continue
             if target == self_id:
@@ -235,8 +246,11 @@ def clean_skills(value, known_skills: set[str], scale_for) -> tuple[list[dict], 
         name = _text(level.get("name"), f"{where}.name", errors, 64, required=True)
         try:
             position = int(level.get("position", len(DEFAULT_LEVELS) + len(custom)))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             errors[f"{where}.position"] = "must be a whole number"
+            continue
+        if position > MAX_LEVEL_POSITION:
+            errors[f"{where}.position"] = f"must be at most {MAX_LEVEL_POSITION}"
             continue
         if name and name.casefold() in names:
             errors[f"{where}.name"] = f"level {name!r} already exists"
@@ -252,7 +266,7 @@ def clean_skills(value, known_skills: set[str], scale_for) -> tuple[list[dict], 
             errors[where] = "must be an object"
             continue
         code = item.get("skill_id") or item.get("code") or ""
-        if code not in known_skills:
+        if not isinstance(code, str) or code not in known_skills:
             errors[f"{where}.skill_id"] = f"unknown skill {code!r}"
             continue
         if code in seen:
@@ -287,7 +301,7 @@ def clean_programs(value, known_orgs: set[int], known_cips: set[str]) -> list[di
         if provider_id not in (None, ""):
             try:
                 provider_id = int(provider_id)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 provider_id = -1
             if provider_id not in known_orgs:
                 e[f"{where}.provider_org_id"] = "unknown organization"
