@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_blueprint(organizations_bp)
 
     from webapp.autocomplete import bp as autocomplete_bp
+    from webapp.widgets import bp as widgets_bp
 
     app.register_blueprint(autocomplete_bp)
+    app.register_blueprint(widgets_bp)
     return app
