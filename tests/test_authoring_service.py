@@ -10,6 +10,8 @@ from store.models import Credential, OutboxEvent, Organization, RevisionEntry, U
 from webapp.authoring import service
 from webapp.authoring.validation import ValidationError
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture()
 def org(db_session):
