@@ -311,16 +311,22 @@ def _summary(text: str) -> str:
     return text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
+def _id(value) -> int | str | None:
+    """Document ids are strings; the APIs speak of credentials and organizations by number."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
 def parse_hit(hit: dict) -> dict:
     source = hit.get("_source", {})
     display = source.get("display") or {}
     highlight = hit.get("highlight") or {}
+    issuer = source.get("issuer") or {}
     return {
-        "id": source.get("id") or hit["_id"],
+        "id": _id(source.get("id") or hit["_id"]),
         "name": source.get("name", ""),
         "type": source.get("type") or None,
         "type_label": CREDENTIAL_TYPES.get(source.get("type") or "", source.get("type") or ""),
-        "issuer": source.get("issuer") or {"id": None, "name": ""},
+        "issuer": {"id": _id(issuer.get("id")), "name": issuer.get("name", "")},
         "occupations": display.get("occupations", []),
         "sectors": display.get("sectors", []),
         "skills": [{"code": s["code"], "label": s["label"]} for s in display.get("skills", [])],

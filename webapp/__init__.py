@@ -47,4 +47,17 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     app.register_blueprint(autocomplete_bp)
     app.register_blueprint(widgets_bp)
+
+    from webapp.api_public import bp as api_public_bp
+    from webapp.openapi import bp as openapi_bp
+    from webapp.search_views import bp as search_bp
+
+    app.register_blueprint(search_bp)
+    app.register_blueprint(api_public_bp)
+    app.register_blueprint(openapi_bp)
+
+    from webapp import limits
+
+    # Last: it limits blueprints by name, so they must be registered already.
+    limits.init_app(app)
     return app

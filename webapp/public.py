@@ -1,4 +1,5 @@
-"""Public pages: the landing page for now; search and credential pages join it later."""
+"""The landing page: a search box and the ways into browsing. Search and credential pages live in
+search_views.py, the public JSON API in api_public.py."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template

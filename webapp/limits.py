@@ -1,0 +1,66 @@
+"""Rate limits for the public JSON API, per client IP, counted in Redis by Flask-Limiter.
+
+Which blueprint gets which limit is declared once below; the values are app config, so an
+operator can raise them and a test can shrink them. A client over its limit gets 429 JSON with
+`Retry-After` (seconds) and the X-RateLimit-* headers.
+
+Counters live under `<INDEX_PREFIX>ratelimit`, so test runs and `make dev` never share them. If
+Redis is down or slow, the limiter counts in process memory instead (in_memory_fallback, with
+short socket timeouts) and swallows storage errors: the API keeps answering, limits get looser
+for a while, and nobody sees a 500 because the counter store hiccupped.
+
+Apps built with TESTING=True leave limiting off unless RATELIMIT_ENABLED says otherwise, so the
+suite's many requests from 127.0.0.1 do not throttle each other; the rate-limit tests turn it on.
+Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so the client IP is the real one.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+# blueprint name -> the config key that holds its limit
+LIMITED_BLUEPRINTS = {
+    "api_public": "PUBLIC_API_RATE_LIMIT",
+    # A search box asks for three kinds of suggestions per pause in typing, so this one is looser.
+    "autocomplete": "AUTOCOMPLETE_RATE_LIMIT",
+}
+DEFAULT_LIMITS = {"PUBLIC_API_RATE_LIMIT": "120/minute", "AUTOCOMPLETE_RATE_LIMIT": "600/minute"}
+# A counter that cannot be reached within this long is treated as down (seconds).
+STORAGE_TIMEOUT = 0.25
+
+
+def _limit_from_config(key: str):
+    return lambda: current_app.config[key]
+
+
+def too_many_requests(exc: RateLimitExceeded):
+    response = jsonify(error="rate_limited",
+                       message=f"too many requests from your address (the limit is {exc.description}); "
+                               "wait the number of seconds in Retry-After and try again")
+    response.status_code = 429
+    return response
+
+
+def init_app(app: Flask) -> Limiter:
+    """Call after the limited blueprints are registered."""
+    settings = app.config["SETTINGS"]
+    for key, value in DEFAULT_LIMITS.items():
+        app.config.setdefault(key, value)
+    app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
+    limiter = Limiter(
+        get_remote_address,
+        storage_uri=settings.redis_url,
+        storage_options={"socket_timeout": STORAGE_TIMEOUT, "socket_connect_timeout": STORAGE_TIMEOUT},
+        key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", f"{settings.index_prefix}ratelimit"),
+        headers_enabled=True,
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+    )
+    limiter.init_app(app)
+    for name, key in LIMITED_BLUEPRINTS.items():
+        if name in app.blueprints:
+            limiter.limit(_limit_from_config(key))(app.blueprints[name])
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+    app.extensions["catalog_limiter"] = limiter
+    return limiter
