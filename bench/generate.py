@@ -14,10 +14,10 @@ import random
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
-from store.db import session_scope
+from store.db import is_postgres, session_scope
 from store.models import (
     Concept,
     Credential,
@@ -128,6 +128,10 @@ def generate_credentials(database_url: str, n: int, seed: int = 1) -> None:
             if program_rows:
                 session.execute(insert(Program), program_rows)
             session.commit()
+        if is_postgres(session.get_bind()):
+            # Ids were given explicitly, so PostgreSQL's sequence must be moved past them.
+            session.execute(text("SELECT setval(pg_get_serial_sequence('credentials', 'id'), "
+                                 "(SELECT max(id) FROM credentials))"))
 
 
 def main() -> None:
