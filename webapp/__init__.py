@@ -48,6 +48,10 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_blueprint(autocomplete_bp)
     app.register_blueprint(widgets_bp)
 
+    from webapp.editor import bp as editor_bp
+
+    app.register_blueprint(editor_bp)
+
     from webapp.api_public import bp as api_public_bp
     from webapp.openapi import bp as openapi_bp
     from webapp.search_views import bp as search_bp

@@ -1,0 +1,203 @@
+"""What the editor's pages show beside the stored values: labels for codes, names for ids.
+
+Payloads and snapshots hold codes and ids only ("29-1141.00", credential 12); a person reads
+"Registered Nurses" and "Phlebotomy Technician (draft)". These lookups read the database once
+per page, for exactly the codes the page shows.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
+from store.models import Credential, Organization, Status
+from store.taxonomy import bound_scheme, concept_labels
+from webapp.authoring import validation
+from webapp.authoring.levels import merged_scale
+from webapp.authoring.snapshot import section_snapshot
+from webapp.editor import forms
+from webapp.editor.tabs import BY_SLUG, TABS
+
+OPTIONS_LIMIT = 20
+
+
+def labels(session: Session, vocabulary: str, codes) -> dict[str, str]:
+    """code -> label in the scheme bound to `vocabulary`; unknown codes are simply absent."""
+    concepts = concept_labels(session, bound_scheme(session, vocabulary), [c for c in codes if isinstance(c, str)])
+    return {code: concept.label for code, concept in concepts.items()}
+
+
+def chosen_items(session: Session, vocabulary: str, codes) -> list[dict]:
+    """Chips for chosen codes, in the pickers' item shape, labelled from the taxonomy."""
+    names = labels(session, vocabulary, codes)
+    return [{"id": code, "code": code, "label": names.get(code, code)} for code in codes]
+
+
+def values_of(credential: Credential, slug: str) -> dict:
+    """The stored state of a tab, in the same shape `forms.tab_payloads` gives for a submission."""
+    values: dict = {}
+    for section in BY_SLUG[slug].sections:
+        snapshot = section_snapshot(credential, section)
+        values.update({"details": snapshot} if section == "details" else
+                      {"skills": snapshot} if section == "skills" else snapshot)
+    return values
+
+
+def _targets(session: Session, ids) -> dict[int, Credential]:
+    ids = {i for i in ids if isinstance(i, int)}
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Credential).where(Credential.id.in_(ids)))}
+
+
+def _details_context(session: Session, credential: Credential, values: dict) -> dict:
+    return {"cip_items": chosen_items(session, "programs", values["details"]["cip_codes"])}
+
+
+def _occupations_context(session: Session, credential: Credential, values: dict) -> dict:
+    return {"occupation_items": chosen_items(session, "occupations", values["occupations"]),
+            "sector_items": chosen_items(session, "sectors", values["sectors"])}
+
+
+def _related_context(session: Session, credential: Credential, values: dict) -> dict:
+    related = values["related"]
+    return {
+        "targets": _targets(session, [r.get("credential_id") for r in related]),
+        "cip_labels": labels(session, "programs", [r.get("cip") for r in related]),
+    }
+
+
+def _skills_context(session: Session, credential: Credential, values: dict) -> dict:
+    skills = values["skills"]
+    custom = [(c["name"], c["position"]) for c in skills["custom_levels"]]
+    return {
+        "scale": merged_scale(custom),
+        "custom_names": [name for name, _ in custom],
+        "skill_labels": labels(session, "skills", [i.get("skill_id") for i in skills["items"]]),
+    }
+
+
+BLANK_PROGRAM = {"id": None, "provider_org_id": None, "provider_name": "", "name": "", "url": "", "delivery_mode": "",
+                 "duration": {"value": None, "unit": ""}, "cost": "", "location": "", "cip": ""}
+
+
+def _programs_context(session: Session, credential: Credential, values: dict) -> dict:
+    return {
+        "blank_program": BLANK_PROGRAM,
+        "organizations": session.scalars(select(Organization).order_by(func.lower(Organization.name))).all(),
+        "cip_labels": labels(session, "programs", [p.get("cip") for p in values["programs"]]),
+    }
+
+
+def _status_context(session: Session, credential: Credential, values: dict) -> dict:
+    return {"missing": missing_fields(section_snapshot(credential, "details"))}
+
+
+def _notes_context(session: Session, credential: Credential, values: dict) -> dict:
+    return {"notes": sorted(credential.notes, key=lambda n: n.created_at, reverse=True)}
+
+
+CONTEXT = {
+    "details": _details_context,
+    "occupations": _occupations_context,
+    "related": _related_context,
+    "skills": _skills_context,
+    "programs": _programs_context,
+    "notes": _notes_context,
+    "status": _status_context,
+}
+
+
+def tab_context(session: Session, credential: Credential, slug: str, values: dict) -> dict:
+    return {
+        "credential_types": CREDENTIAL_TYPES,
+        "delivery_modes": DELIVERY_MODES,
+        "duration_units": {unit: unit.capitalize() for unit in validation.DURATION_UNITS},
+        "languages": forms.LANGUAGES,
+        "lifecycles": forms.LIFECYCLE_LABELS,
+        **CONTEXT[slug](session, credential, values),
+    }
+
+
+def missing_fields(details: dict) -> list[dict]:
+    """What publishing still needs, each with the details field to fix it in."""
+    labels_missing = set(validation.missing_for_publish(details))
+    return [{"field": field, "label": label, "id": forms.field_id(field)}
+            for field, label in validation.PUBLISH_REQUIRED.items() if label in labels_missing]
+
+
+# --- the related-credential picker -------------------------------------------------------------
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def credential_options(session: Session, text: str, draft_org_ids: set[int], exclude_ids: set[int]) -> dict:
+    """Published credentials, plus drafts of `draft_org_ids`, whose name contains `text`.
+
+    The same rule as the service's `Known.relation_targets`, so every option offered can be saved.
+    Answered in the autocomplete API's shape so the combobox reads both alike.
+    """
+    text = text.strip()
+    if not text:
+        return {"query": text, "total": 0, "items": []}
+    linkable = or_(Credential.status == Status.published.value,
+                   Credential.org_id.in_(draft_org_ids) & (Credential.status == Status.draft.value))
+    where = [linkable, func.lower(Credential.name).like(_like_pattern(text), escape="\\")]
+    if exclude_ids:
+        where.append(Credential.id.not_in(exclude_ids))
+    total = session.scalar(select(func.count()).select_from(Credential).where(*where))
+    starts = func.lower(Credential.name).like(_like_pattern(text)[1:], escape="\\")
+    rows = session.scalars(
+        select(Credential).where(*where).order_by(starts.desc(), func.lower(Credential.name), Credential.id)
+        .limit(OPTIONS_LIMIT)
+    ).all()
+    items = [{
+        "id": str(c.id),
+        "code": CREDENTIAL_TYPES.get(c.credential_type, c.credential_type),
+        "label": c.name,
+        "scheme": "credentials",
+        "matched": None,
+        "status": c.status,
+        "organization": c.organization.name,
+    } for c in rows]
+    return {"query": text, "total": total, "items": items}
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+def show_value(value) -> str:
+    """A stored value as a person reads it in the history: lists joined, empty parts left out."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "(empty)"
+    if isinstance(value, list):
+        return "; ".join(show_value(v) for v in value)
+    if isinstance(value, dict):
+        parts = [f"{k.replace('_', ' ')}: {show_value(v)}" for k, v in value.items() if v not in (None, "", [], {})]
+        return ", ".join(parts) if parts else "(empty)"
+    return str(value)
+
+
+def when(value) -> str:
+    """A stored UTC time (datetime or ISO text) as "2025-03-04 14:05 UTC"."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.rstrip("Z"))
+        except ValueError:
+            return value
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def section_title(section: str) -> str:
+    """The tab a service section is edited in ("sectors" -> "Occupation and sector")."""
+    for tab in TABS:
+        if section in tab.sections:
+            return tab.title if len(tab.sections) == 1 else f"{tab.title} ({section})"
+    return section.capitalize()

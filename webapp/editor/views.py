@@ -1,0 +1,213 @@
+"""The editor's pages: My Credentials, Create Credential, one page per tab, and the history.
+
+Every save goes through webapp.authoring.service; a view only turns the form into the service's
+payload (webapp/editor/forms.py), commits, and shows the outcome: a redirect after success
+(so a reload never re-submits), or the same tab again with the person's input kept and the
+problem beside the field (422) or, when someone else saved first, what they changed (409).
+"""
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from indexer.documents import CREDENTIAL_TYPES
+from store.models import Credential, Status
+from webapp.authoring import service
+from webapp.authoring.validation import ValidationError
+from webapp.database import db
+from webapp.editor import access, forms, lookups
+from webapp.editor.tabs import BY_SLUG, TABS, next_tab
+
+STATUS_LABELS = {s.value: s.value.capitalize() for s in Status}
+PAGE_SIZE = 50
+MAX_QUERY = 200
+NEW_DEFAULTS = MultiDict({"language": "en", "cost.currency": "USD", "lifecycle": "active"})
+
+
+# --- My Credentials ------------------------------------------------------------------------------
+
+
+def my_credentials():
+    user = access.author()
+    status = request.args.get("status", "")
+    if status and status not in STATUS_LABELS:
+        abort(400, description=f"There is no status {status[:30]!r}; choose draft, published or archived.")
+    text = request.args.get("q", "").strip()[:MAX_QUERY]
+    page = max(1, request.args.get("page", 1, type=int))
+    scope = [] if user.is_platform_admin else [Credential.org_id.in_(access.editable_org_ids(user))]
+    counts = dict(db().execute(
+        select(Credential.status, func.count()).where(*scope).group_by(Credential.status)).all())
+    where = list(scope)
+    if status:
+        where.append(Credential.status == status)
+    if text:
+        where.append(func.lower(Credential.name).like(lookups._like_pattern(text), escape="\\"))
+    total = db().scalar(select(func.count()).select_from(Credential).where(*where))
+    rows = db().scalars(
+        select(Credential).where(*where).order_by(Credential.updated_at.desc(), Credential.id.desc())
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return render_template("editor/list.html", credentials=rows, status=status, text=text, page=page,
+                           total=total, pages=max(1, -(-total // PAGE_SIZE)), counts=counts,
+                           status_labels=STATUS_LABELS, can_create=bool(access.issuing_orgs(user)),
+                           credential_types=CREDENTIAL_TYPES)
+
+
+# --- Create Credential ---------------------------------------------------------------------------
+
+
+def new_credential():
+    user = access.author()
+    orgs = access.issuing_orgs(user)
+    if not orgs:
+        abort(403, description="No organization can issue credentials yet, so none can be created.")
+    form = request.form if request.method == "POST" else NEW_DEFAULTS
+    values = {"details": forms.details_payload(form)}
+    chosen = request.form.get("org_id", type=int) if request.method == "POST" else None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if chosen not in {o.id for o in orgs}:
+            errors["org_id"] = "choose which of your organizations issues this credential"
+        try:
+            credential = service.create_credential(db(), user, chosen, values["details"]) if not errors else None
+            if credential is not None:
+                db().commit()
+        except ValidationError as exc:
+            db().rollback()
+            errors.update(exc.errors)
+        if not errors:
+            flash(f"“{credential.name}” is created as a draft. Continue with the next tabs, then publish it.",
+                  "success")
+            return redirect(url_for(".tab", credential_id=credential.id, slug="details"), 303)
+    context = lookups.tab_context(db(), None, "details", values)
+    return render_template("editor/new.html", orgs=orgs, org_choices={str(o.id): o.name for o in orgs}, chosen=chosen, values=values, errors=errors,
+                           summary=forms.error_summary(errors), **context), 422 if errors else 200
+
+
+# --- the tabs ----------------------------------------------------------------------------------
+
+
+def show_credential(credential_id: int):
+    access.editable_credential(credential_id)
+    return redirect(url_for(".tab", credential_id=credential_id, slug="details"))
+
+
+def tab_page(credential_id: int, slug: str):
+    credential = access.editable_credential(credential_id)
+    if request.method == "GET":
+        return render_tab(credential, slug)
+    if slug == "notes":
+        return add_note(credential)
+    if slug == "status":
+        return change_status(credential)
+    return save_tab(credential, slug)
+
+
+def render_tab(credential: Credential, slug: str, *, values: dict | None = None, errors: dict | None = None,
+               conflict: service.ConflictError | None = None, revision: int | None = None, status: int = 200,
+               **extra):
+    values = values if values is not None else lookups.values_of(credential, slug)
+    errors = errors or {}
+    context = lookups.tab_context(db(), credential, slug, values)
+    return render_template(
+        f"editor/tab_{slug}.html", credential=credential, tab=BY_SLUG[slug], tabs=TABS, next_tab=next_tab(slug),
+        values=values, errors=errors, summary=forms.error_summary(errors), conflict=conflict,
+        revision=credential.revision if revision is None else revision, status_labels=STATUS_LABELS,
+        **context, **extra,
+    ), status
+
+
+def base_revision() -> int:
+    raw = request.form.get("revision", "")
+    if not raw.isdigit():
+        abort(400, description="The form was sent without the revision it was opened at. "
+                               "Reload the page and make your changes again.")
+    return int(raw)
+
+
+def save_tab(credential: Credential, slug: str):
+    tab = BY_SLUG[slug]
+    payloads = forms.tab_payloads(slug, request.form)
+    base = base_revision()
+    before = credential.revision
+    try:
+        for section in tab.sections:
+            service.save_section(db(), access.author(), credential, section, payloads[section], base)
+        saved = credential.revision != before
+        db().commit()
+    except service.ConflictError as exc:
+        db().rollback()
+        return render_tab(credential, slug, values=payloads, conflict=exc, revision=exc.current_revision, status=409)
+    except ValidationError as exc:
+        db().rollback()
+        return render_tab(credential, slug, values=payloads, errors=exc.errors, revision=base, status=422)
+    flash(f"Your changes to {tab.title} are saved." if saved else f"{tab.title}: nothing had changed, so nothing was saved.",
+          "success" if saved else "info")
+    return redirect(url_for(".tab", credential_id=credential.id, slug=slug), 303)
+
+
+def change_status(credential: Credential):
+    status = request.form.get("status", "")
+    base = base_revision()
+    try:
+        service.set_status(db(), access.author(), credential, status, base)
+        db().commit()
+    except service.ConflictError as exc:
+        db().rollback()
+        return render_tab(credential, "status", values={"status": status}, conflict=exc,
+                          revision=exc.current_revision, status=409)
+    except service.PublishError as exc:
+        db().rollback()
+        return render_tab(credential, "status", values={"status": status}, errors=exc.errors, revision=base,
+                          status=422, publish_blocked=True)
+    except ValidationError as exc:
+        db().rollback()
+        return render_tab(credential, "status", values={"status": status}, errors=exc.errors, revision=base,
+                          status=422)
+    flash(f"The status is now {STATUS_LABELS[credential.status]}." +
+          (" It will appear in public search within a few seconds." if credential.status == "published" else ""),
+          "success")
+    return redirect(url_for(".tab", credential_id=credential.id, slug="status"), 303)
+
+
+def add_note(credential: Credential):
+    body = request.form.get("body", "")
+    try:
+        service.add_note(db(), access.author(), credential, body)
+        db().commit()
+    except ValidationError as exc:
+        db().rollback()
+        return render_tab(credential, "notes", values={"body": body}, errors=exc.errors, status=422)
+    flash("Your note is added.", "success")
+    return redirect(url_for(".tab", credential_id=credential.id, slug="notes"), 303)
+
+
+def history_page(credential_id: int):
+    credential = access.editable_credential(credential_id)
+    section_titles = {section: tab.title for tab in TABS for section in tab.sections}
+    return render_template("editor/history.html", credential=credential, tabs=TABS, tab=None,
+                           entries=service.history(db(), credential), section_titles=section_titles,
+                           field_label=forms.field_label, show_value=lookups.show_value,
+                           status_labels=STATUS_LABELS)
+
+
+# --- the related-credential picker's source ------------------------------------------------------
+
+
+def credential_options(credential_id: int):
+    """Published credentials, plus its organization's drafts, that this credential may link to.
+
+    The service's rule (Known.relation_targets), so every option offered can be saved. `exclude`
+    (comma-separated ids, as the combobox sends them) leaves out what is already chosen.
+    """
+    credential = access.editable_credential(credential_id)
+    text = request.args.get("q", "")
+    if len(text) > MAX_QUERY:
+        return jsonify(error="bad_request", message=f"q is {len(text)} characters long; type at most {MAX_QUERY}"), 400
+    exclude = {int(part) for value in request.args.getlist("exclude") for part in value.split(",")
+               if part.strip().isdigit()}
+    exclude.add(credential.id)
+    response = jsonify(lookups.credential_options(db(), text, {credential.org_id}, exclude))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,268 @@
+/*
+ * The credential editor's page behaviour, on top of the shared pickers (combobox.js, picklist.js).
+ * Plain JavaScript, no build step; every tab also works as a plain form where it can.
+ *
+ *  - [data-autoadd] around a multiple combobox: picking adds the chip to the chosen list at once.
+ *  - [data-pick-action=relation|skill]: picking adds a related-credential row or a skill row.
+ *  - "Add reference" adds a related credential outside the catalog (CIP code + type + name).
+ *  - "+ Custom experience level" inserts a level into the scale and into every level select.
+ *  - [data-remove] buttons remove their row; removing a custom level clears rows that used it.
+ *  - On submit, matches ticked but not yet added (or chips picked but not yet added) are added,
+ *    so a save never silently drops them.
+ *  - After a failed save, focus moves to the error summary (or the conflict notice).
+ *
+ * Nothing here saves: "Save changes" posts the form, and the server checks everything again.
+ */
+(function () {
+  "use strict";
+
+  function all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
+
+  function announce(root, text) {
+    var status = root && root.querySelector("[role=status]");
+    if (status) status.textContent = text;
+  }
+
+  function syncEmpty(list) {
+    var group = list && list.closest("fieldset");
+    var note = group && group.querySelector("[data-empty-note]");
+    if (note) note.hidden = list.children.length > 0;
+  }
+
+  function resetCombobox(root) {
+    var widget = root.catalogCombobox;
+    if (!widget) return;
+    widget.input.value = "";
+    widget.chosenLabel = null;
+    if (widget.hidden) widget.hidden.value = "";
+  }
+
+  /* ------------------------------------------------------------ related credentials */
+
+  function addRelation(kind, values, text, meta) {
+    var list = document.querySelector("[data-relation-list=" + kind + "]");
+    var duplicate = all("li", list).some(function (row) {
+      var id = row.querySelector("[name=rel_credential_id]").value;
+      var cip = row.querySelector("[name=rel_cip]").value;
+      var type = row.querySelector("[name=rel_type]").value;
+      return values.credential_id ? id === values.credential_id : !id && cip === values.cip && type === values.type;
+    });
+    if (duplicate) return false;
+    var row = document.getElementById("relation-row-template").content.firstElementChild.cloneNode(true);
+    values.kind = kind;
+    ["kind", "credential_id", "cip", "type", "name"].forEach(function (field) {
+      row.querySelector("[name=rel_" + field + "]").value = values[field] || "";
+    });
+    row.querySelector(".relation-label").textContent = text;
+    row.querySelector(".relation-meta").textContent = meta;
+    row.querySelector("[data-remove]").setAttribute("aria-label", "Remove " + text);
+    list.appendChild(row);
+    syncEmpty(list);
+    return true;
+  }
+
+  function pickedRelation(root, item) {
+    var kind = root.dataset.kind;
+    var meta = [item.code, item.organization, item.status === "draft" ? "draft" : ""].filter(Boolean).join(" · ");
+    var added = addRelation(kind, {credential_id: item.id}, item.label, meta);
+    resetCombobox(root);
+    announce(root, added ? item.label + " added. Save changes to keep it." : item.label + " is already listed.");
+  }
+
+  function addReference(button) {
+    var kind = button.dataset.addReference;
+    var box = button.closest("[data-external-ref]");
+    var cip = box.querySelector("[data-ref-cip]"), type = box.querySelector("[data-ref-type]");
+    var name = box.querySelector("[data-ref-name]");
+    var status = box.querySelector("[data-ref-status]");
+    if (!cip.value.trim() || !type.value) {
+      status.textContent = "Give both a CIP code and a credential type.";
+      (cip.value.trim() ? type : cip).focus();
+      return;
+    }
+    var typeText = type.options[type.selectedIndex].text;
+    var text = name.value.trim() || typeText + " (CIP " + cip.value.trim() + ")";
+    var added = addRelation(kind, {cip: cip.value.trim(), type: type.value, name: name.value.trim()},
+                            text, typeText + " · CIP " + cip.value.trim());
+    status.textContent = added ? text + " added. Save changes to keep it." : "That reference is already listed.";
+    if (added) { cip.value = ""; type.value = ""; name.value = ""; }
+  }
+
+  /* ------------------------------------------------------------ experience levels and skills */
+
+  function scaleState(form) {
+    return {
+      scale: all("[data-scale-inputs] [name=scale]", form).map(function (i) { return i.value; }),
+      custom: all("[data-scale-inputs] [name=custom_level]", form).map(function (i) { return i.value; })
+    };
+  }
+
+  function fillLevelSelect(select, scale) {
+    var current = select.value;
+    while (select.options.length > 1) select.remove(1);
+    scale.forEach(function (level) { select.add(new Option(level, level)); });
+    select.value = scale.indexOf(current) === -1 ? "" : current;
+    return current && select.value !== current;
+  }
+
+  function writeScale(form, state) {
+    var inputs = form.querySelector("[data-scale-inputs]");
+    inputs.textContent = "";
+    state.scale.forEach(function (level) { inputs.appendChild(hidden("scale", level)); });
+    state.custom.forEach(function (level) { inputs.appendChild(hidden("custom_level", level)); });
+    var list = form.querySelector("[data-level-list]");
+    list.textContent = "";
+    state.scale.forEach(function (level) {
+      var li = document.createElement("li");
+      li.className = "level" + (state.custom.indexOf(level) === -1 ? "" : " level-custom");
+      li.dataset.level = level;
+      li.appendChild(document.createTextNode(level));
+      if (state.custom.indexOf(level) !== -1) {
+        var tag = document.createElement("span");
+        tag.className = "level-tag";
+        tag.textContent = "custom";
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "chip-remove";
+        remove.setAttribute("data-remove-level", "");
+        remove.setAttribute("aria-label", "Remove the level " + level);
+        remove.textContent = "\u00d7";
+        li.appendChild(document.createTextNode(" "));
+        li.appendChild(tag);
+        li.appendChild(remove);
+      }
+      list.appendChild(li);
+    });
+    var cleared = 0;
+    all("[data-level-select]", form).forEach(function (select) { if (fillLevelSelect(select, state.scale)) cleared += 1; });
+    var after = form.querySelector("[data-new-level-after]");
+    fillLevelSelect(after, state.scale);
+    after.value = state.scale[state.scale.length - 1];
+    return cleared;
+  }
+
+  function hidden(name, value) {
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    return input;
+  }
+
+  function addLevel(button) {
+    var form = button.form;
+    var box = button.closest("[data-custom-level]");
+    var nameInput = box.querySelector("[data-new-level-name]");
+    var name = nameInput.value.trim();
+    var state = scaleState(form);
+    var taken = state.scale.some(function (level) { return level.toLowerCase() === name.toLowerCase(); });
+    if (!name || taken) {
+      announce(box, name ? "There is already a level called " + name + "." : "Type a name for the level.");
+      nameInput.focus();
+      return;
+    }
+    var after = box.querySelector("[data-new-level-after]").value;
+    state.scale.splice(after ? state.scale.indexOf(after) + 1 : 0, 0, name);
+    state.custom.push(name);
+    writeScale(form, state);
+    nameInput.value = "";
+    announce(box, "Level " + name + " added; every level list below now offers it.");
+  }
+
+  function removeLevel(button) {
+    var form = button.form;
+    var level = button.closest("[data-level]").dataset.level;
+    var state = scaleState(form);
+    state.scale = state.scale.filter(function (l) { return l !== level; });
+    state.custom = state.custom.filter(function (l) { return l !== level; });
+    var cleared = writeScale(form, state);
+    announce(form.querySelector("[data-custom-level]"), "Level " + level + " removed" +
+             (cleared ? "; " + cleared + " choice" + (cleared === 1 ? " that used it is" : "s that used it are") +
+              " now Not specified." : "."));
+  }
+
+  var newRows = 0;
+
+  function pickedSkill(root, item) {
+    var form = root.closest("form");
+    var rows = form.querySelector("[data-skill-rows]");
+    resetCombobox(root);
+    if (all("tr", rows).some(function (row) { return row.dataset.value === item.id; })) {
+      announce(root, item.label + " is already listed.");
+      return;
+    }
+    newRows += 1;
+    var row = document.getElementById("skill-row-template").content.firstElementChild.cloneNode(true);
+    row.dataset.value = item.id;
+    row.querySelector("[name=skill_id]").value = item.id;
+    row.querySelector("[data-skill-label]").textContent = item.label;
+    row.querySelector("[data-remove]").setAttribute("aria-label", "Remove " + item.label);
+    var scale = scaleState(form).scale;
+    [["min_level", "Minimum experience for "], ["acquired_level", "Level acquired in "]].forEach(function (pair) {
+      var select = row.querySelector("[name=" + pair[0] + "]");
+      var label = row.querySelector("[data-for=" + pair[0] + "]");
+      select.id = "new-skill-" + newRows + "-" + pair[0];
+      label.setAttribute("for", select.id);
+      label.textContent = pair[1] + item.label;
+      fillLevelSelect(select, scale);
+    });
+    rows.appendChild(row);
+    syncEmpty(rows);
+    announce(root, item.label + " added. Choose its levels, then save changes.");
+  }
+
+  /* ------------------------------------------------------------ wiring */
+
+  document.addEventListener("combobox:select", function (event) {
+    var root = event.target;
+    if (root.closest("[data-autoadd]") && root.catalogCombobox) {
+      root.catalogCombobox.addChosen();
+      return;
+    }
+    var action = root.closest("[data-pick-action]");
+    if (!action) return;
+    if (action.dataset.pickAction === "relation") pickedRelation(root, event.detail);
+    if (action.dataset.pickAction === "skill") pickedSkill(action.querySelector("[data-combobox]") || root, event.detail);
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("button");
+    if (!target) return;
+    if (target.hasAttribute("data-add-reference")) return addReference(target);
+    if (target.hasAttribute("data-add-level")) return addLevel(target);
+    if (target.hasAttribute("data-remove-level")) return removeLevel(target);
+    if (target.hasAttribute("data-remove")) {
+      var row = target.closest("li, tr");
+      var list = row.parentNode;
+      var next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      syncEmpty(list);
+      var focus = next && next.querySelector("[data-remove]");
+      (focus || target.form.querySelector("[type=submit]")).focus();
+    }
+  });
+
+  // Enter in the "add" fields adds, instead of submitting the whole tab.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") return;
+    var field = event.target;
+    var box = field.closest && (field.closest("[data-custom-level]") || field.closest("[data-external-ref]"));
+    if (!box || field.tagName === "BUTTON") return;
+    event.preventDefault();
+    box.querySelector("[data-add-level], [data-add-reference]").click();
+  });
+
+  document.addEventListener("submit", function (event) {
+    all("[data-picklist]", event.target).forEach(function (root) {
+      if (root.catalogPicklist && root.catalogPicklist.checked().length) root.catalogPicklist.addChecked();
+    });
+    all("[data-combobox][data-multiple]", event.target).forEach(function (root) {
+      if (root.catalogCombobox && root.catalogCombobox.chips.children.length) root.catalogCombobox.addChosen();
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var notice = document.getElementById("conflict") || document.getElementById("error-summary");
+    if (notice) notice.focus();
+  });
+})();
