@@ -122,6 +122,8 @@ FUZZY_FIELDS: dict[str, float] = {"name": 3.0, "alternate_names": 2.0, "occupati
                                   "keywords": 1.5, "skill_labels": 1.0}
 # A code typed as the query (`29-1141`, `51.3801`, `62`): an exact code beats a code it starts.
 CODE_BOOSTS = {"exact": 20.0, "prefix": 5.0}
+# Group codes matched as typed: the normalised `codes` field lacks NAICS sector ranges (`31-33`).
+GROUP_CODE_FIELDS = ("sector_roots", "soc_groups")
 # The did-you-mean suggester reads these (see `spelling` in mappings/credentials).
 SPELLING_FIELD, SPELLING_SHINGLES = "spelling", "spelling.shingles"
 

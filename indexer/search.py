@@ -32,6 +32,7 @@ from indexer.facets import (
     DEFAULT_SIZE,
     FACETS,
     FUZZY_FIELDS,
+    GROUP_CODE_FIELDS,
     HIGHLIGHT_FIELDS,
     MAX_FUZZY_WORDS,
     MAX_QUERY_CHARS,
@@ -114,9 +115,11 @@ def _whole_number(args, name: str, default: int, low: int, high: int | None) -> 
     raw = _first(args, name).strip()
     if not raw:
         return default
-    allowed = f"from {low} to {high}" if high else f"of {low} or more"
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+    allowed = f"from {low} to {high}" if high else f"({low} or more)"
+    if not (raw.isascii() and raw.isdigit()):
         raise BadSearchRequest(name, f"{name} must be a whole number {allowed}, not {raw[:20]!r}")
+    if len(raw) > 9:
+        raise BadSearchRequest(name, f"{name} must be a whole number {allowed}; {raw[:20]} is far too large")
     value = int(raw)
     if value < low or (high is not None and value > high):
         raise BadSearchRequest(name, f"{name} must be a whole number {allowed}; got {value}")
@@ -185,6 +188,7 @@ def build_text_query(text: str) -> dict:
         query = {"bool": {"should": [
             {"term": {"codes": {"value": code, "boost": CODE_BOOSTS["exact"]}}},
             {"prefix": {"codes": {"value": code, "boost": CODE_BOOSTS["prefix"]}}},
+            *({"term": {name: {"value": text, "boost": CODE_BOOSTS["exact"]}}} for name in GROUP_CODE_FIELDS),
             query,
         ], "minimum_should_match": 1}}
     return query

@@ -60,7 +60,8 @@ def init_app(app: Flask) -> Limiter:
     limiter.init_app(app)
     for name, key in LIMITED_BLUEPRINTS.items():
         if name in app.blueprints:
-            limiter.limit(_limit_from_config(key))(app.blueprints[name])
+            # Shared: one allowance per client for all of a blueprint's endpoints, not one each.
+            limiter.shared_limit(_limit_from_config(key), scope=name)(app.blueprints[name])
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.extensions["catalog_limiter"] = limiter
     return limiter
