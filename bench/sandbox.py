@@ -1,0 +1,64 @@
+"""A throwaway catalog for benchmarks: a temporary SQLite database and indices under their own prefix.
+
+Benchmarks share the OpenSearch node with developers and test runs, so everything they create is
+named `bench-<random>-...` and dropped afterwards, and they never touch another prefix.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from store.settings import Settings  # noqa: E402
+
+
+@contextmanager
+def sandbox_catalog(prefix: str | None = None, log=print) -> Iterator[Settings]:
+    """Yield settings for a catalog with the bundled taxonomies indexed.
+
+    With `prefix`, use the indices that already exist under it and build nothing; otherwise build
+    a fresh catalog under `bench-<random>-` and delete it (database and indices) on the way out.
+    """
+    if prefix:
+        yield Settings.from_env(index_prefix=prefix)
+        return
+
+    from indexer import operations
+    from indexer.client import bulk_client
+    from indexer.lifecycle import drop_all
+    from store.db import session_scope
+    from store.migrate import upgrade
+    from store.taxonomy import import_bundled
+
+    prefix = f"bench-{secrets.token_hex(3)}-"
+    with tempfile.TemporaryDirectory(prefix="catalog-bench-") as tmp:
+        settings = Settings.from_env(database_url=f"sqlite:///{tmp}/catalog.db", index_prefix=prefix)
+        try:
+            started = time.monotonic()
+            log(f"building a sandbox catalog under {prefix} (taxonomies into a temporary SQLite database)")
+            upgrade(settings.database_url)
+            with session_scope(settings.database_url) as session:
+                import_bundled(session)
+            operations.init_indices(settings)
+            counts = operations.reindex(settings, "taxonomies")
+            log(f"sandbox ready in {time.monotonic() - started:.1f} s: "
+                + ", ".join(f"{name} {n}" for name, n in counts.items()))
+            yield settings
+        finally:
+            drop_all(bulk_client(settings.opensearch_url), prefix)
+            log(f"dropped the indices under {prefix}")
+
+
+def export_environment(settings: Settings) -> dict[str, str]:
+    """The environment a subprocess (a web server) needs to see the same catalog."""
+    return {**os.environ, "DATABASE_URL": settings.database_url, "INDEX_PREFIX": settings.index_prefix,
+            "OPENSEARCH_URL": settings.opensearch_url, "REDIS_URL": settings.redis_url}
