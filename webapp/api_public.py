@@ -33,6 +33,11 @@ from webapp.database import db
 
 bp = Blueprint("api_public", __name__, url_prefix="/api/v1")
 
+# Names for the language codes credentials are most often offered in; others show as the code.
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "pt": "Portuguese",
+                  "zh": "Chinese", "vi": "Vietnamese", "ko": "Korean", "ar": "Arabic", "ru": "Russian",
+                  "tl": "Tagalog", "ht": "Haitian Creole"}
+
 
 class SearchUnavailable(Exception):
     """OpenSearch is down, slow or has no credentials index; `message` is for the person waiting."""
@@ -189,6 +194,7 @@ def load_public_credential(raw_id: str) -> dict:
         "issuer": {"id": credential.org_id, "name": doc["issuer"]["name"]},
         "website": display["url"] or None,
         "language": doc["language"],
+        "language_label": LANGUAGE_NAMES.get(doc["language"] or "", doc["language"] or ""),
         "lifecycle": doc["lifecycle"],
         "delivery": doc["delivery"],
         "delivery_label": DELIVERY_MODES.get(doc["delivery"] or "", ""),

@@ -133,7 +133,10 @@
   Suggest.prototype.key = function (e) {
     if (e.key === "ArrowDown") { e.preventDefault(); this.move(1); }
     else if (e.key === "ArrowUp") { e.preventDefault(); this.move(-1); }
-    else if (e.key === "Escape") { this.close(); }
+    else if (e.key === "Escape" && !this.list.hidden) {
+      e.preventDefault();  // close the popup only; a second Escape clears the box as usual
+      this.close();
+    }
     else if (e.key === "Enter" && this.active >= 0 && !this.list.hidden) {
       e.preventDefault();
       window.location.assign(this.options[this.active].href);
