@@ -52,6 +52,10 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     app.register_blueprint(editor_bp)
 
+    from webapp.api_editor import bp as api_editor_bp
+
+    app.register_blueprint(api_editor_bp)
+
     from webapp.api_public import bp as api_public_bp
     from webapp.openapi import bp as openapi_bp
     from webapp.search_views import bp as search_bp
