@@ -29,8 +29,10 @@ MAX_SIZE = 50
 MAX_TEXT = 200
 MAX_EXCLUDE = 200
 # One edit in words of 5 or more characters, none in shorter ones: "regsitered" finds
-# "registered", but "cop" never turns into "cap" or "top".
+# "registered", but "cop" never turns into "cap" or "top". Text without such a word skips the
+# fuzzy tiers: they would only repeat the exact ones, at the price of expanding fuzzy terms.
 FUZZINESS = "AUTO:5,99"
+FUZZY_MIN_WORD = 5
 # Words of one alternate title may come in any order, but must come from the same title: titles
 # of a concept are indexed 100 positions apart, and no title has more than about 20 words.
 SAME_TITLE_SLOP = 20
@@ -73,9 +75,9 @@ class Tier:
     graded: bool = False
 
     def applies_to(self, text: str) -> bool:
-        """Code tiers only run when the text looks like a code; word tiers when it has words."""
-        if self.how == "fuzzy_title":
-            return bool(fold(text))
+        """Code tiers only run when the text looks like a code; fuzzy ones when a word can have a typo."""
+        if self.how in ("fuzzy", "fuzzy_title"):
+            return any(len(word) >= FUZZY_MIN_WORD for word in fold(text).split())
         if self.how not in CODE_KINDS:
             return True
         if not looks_like_code(text):

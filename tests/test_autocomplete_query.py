@@ -84,6 +84,13 @@ def test_fuzzy_tiers_allow_one_typo_in_words_of_five_letters_or_more():
         assert options["fuzziness"] == FUZZINESS == "AUTO:5,99"
 
 
+@pytest.mark.parametrize("text, fuzzy", [("cop", False), ("RN", False), ("nurs regi", False), ("Net Ma", False),
+                                         ("nurse", True), ("rn regsitered", True)])
+def test_fuzzy_tiers_only_when_a_word_is_long_enough_for_a_typo(text, fuzzy):
+    names = set(clause_names(build_autocomplete_query(text, 10, "occupations")))
+    assert bool(names & {"label_fuzzy", "alt_fuzzy_title", "alt_fuzzy"}) is fuzzy
+
+
 @pytest.mark.parametrize("text, tiers", [
     ("29-1141", {"code_exact", "code_prefix", "soc_code"}),
     ("291141", {"code_exact", "code_prefix", "soc_code"}),
