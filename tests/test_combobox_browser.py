@@ -88,13 +88,16 @@ def test_multi_select_chips_then_add_occupations(pickers):
     listbox = listbox_of(page, OCCUPATIONS)
     add = page.get_by_role("button", name="Add occupations").first
     assert add.is_disabled()
-    for text in ("RN", "cop", "29-2061"):
+    picks = [("RN", "Registered Nurses"), ("cop", "Police and Sheriff's Patrol Officers"),
+             ("29-2061", "Licensed Practical and Licensed Vocational Nurses")]
+    for n, (text, label) in enumerate(picks):
         combo.press_sequentially(text, delay=30)
-        listbox.get_by_role("option").first.wait_for()
+        first_option = listbox.get_by_role("option").first
+        first_option.wait_for()
+        assert label in first_option.inner_text()
         combo.press("ArrowDown")
         combo.press("Enter")
-        expect_chips = page.locator(".combobox .combobox-chip")
-        expect_chips.nth(["RN", "cop", "29-2061"].index(text)).wait_for()
+        page.locator(".combobox .combobox-chip").nth(n).wait_for()
     staged = page.locator(".combobox .combobox-chips .combobox-chip")
     assert [staged.nth(i).get_attribute("data-id") for i in range(3)] == ["29-1141.00", "33-3051.00", "29-2061.00"]
     assert page.locator(".combobox .combobox-chips input[type=hidden]:disabled").count() == 3, "not added yet"
@@ -190,3 +193,23 @@ def test_an_unavailable_search_says_so(pickers):
     page.wait_for_function("document.querySelector('.combobox [role=status]').textContent.includes('unavailable')")
     assert "try again" in status.inner_text()
     assert combo.get_attribute("aria-expanded") == "false"
+
+
+def test_enter_right_after_typing_never_picks_a_suggestion_for_older_text(pickers):
+    page = pickers
+    combo = page.locator(OCCUPATIONS)
+    combo.press_sequentially("regist", delay=30)
+    listbox_of(page, OCCUPATIONS).get_by_role("option").first.wait_for()
+    combo.press("ArrowDown")
+    state = page.evaluate("""() => {
+        const input = document.querySelector('#occupation-input');
+        input.value += 'ered nurse practitioner';
+        input.dispatchEvent(new Event('input', {bubbles: true}));
+        const after = [input.getAttribute('aria-expanded'), input.getAttribute('aria-activedescendant')];
+        input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true, cancelable: true}));
+        return after.concat([document.querySelectorAll('.combobox .combobox-chip').length]);
+    }""")
+    assert state == ["false", None, 0]
+    option = listbox_of(page, OCCUPATIONS).get_by_role("option").first
+    option.wait_for()
+    assert "Nurse Practitioners" in option.inner_text()

@@ -224,8 +224,10 @@
       this.chosenLabel = null;
     }
     window.clearTimeout(this.timer);
+    // Suggestions for older text must not stay pickable: Enter right after typing would pick them.
+    this.items = [];
+    this.close();
     if (text.trim().length < MIN_CHARS) {
-      this.close();
       this.status.textContent = "";
       return;
     }
