@@ -23,6 +23,10 @@
  *                                      (preventDefault) to place the items yourself instead of
  *                                      into data-target
  * An item is {id, code, label, scheme, matched}, as the API returns it.
+ *
+ * Each root gets its widget as root.catalogCombobox (or root.catalogPicklist); pages may call
+ * addChosen() / addChecked(), read .chips / checked(), and CatalogPickers.init(element) after
+ * inserting new markup.
  */
 (function () {
   "use strict";
