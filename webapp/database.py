@@ -25,9 +25,12 @@ def db() -> Session:
 
 def nudge_relay() -> None:
     try:
-        from workers.tasks import relay_outbox
+        # Sent through our app, not the shared_task proxy: Celery's "current app" is per thread,
+        # so in a threaded server's request threads the proxy fell back to Celery's default app
+        # (AMQP on localhost) and every nudge failed with "Connection refused".
+        from workers.app import celery_app
 
-        relay_outbox.apply_async(retry=False, ignore_result=True)
+        celery_app.send_task("workers.tasks.relay_outbox", retry=False, ignore_result=True)
     except Exception as exc:  # noqa: BLE001 - a nudge must never fail the request that committed
         log.warning("could not nudge the outbox relay (%s); beat will pick the change up", exc)
 
