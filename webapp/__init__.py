@@ -19,6 +19,9 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         JSON_SORT_KEYS=False,
     )
+    # Any Flask setting can come from the environment as CATALOG_<NAME>, e.g.
+    # CATALOG_PUBLIC_API_RATE_LIMIT="600/minute"; explicit keyword config wins over it.
+    app.config.from_prefixed_env("CATALOG")
     app.config.update(config)
 
     from webapp import database
