@@ -189,3 +189,10 @@ def test_b_never_sees_as_credentials_in_lists(matrix_app, world, credential_a, d
     listed = matrix_app.test_client().get(f"{API}?size=100", headers={"Authorization": f"Bearer {world.tokens['editor_b']}"})
     assert secret not in listed.get_data(as_text=True)
     assert secret in _logged_in_client(matrix_app, world, "editor_a").get("/editor/").get_data(as_text=True)
+
+
+def test_a_logged_in_browser_may_use_the_api_when_csrf_is_off(matrix_app, world):
+    """With CSRF switched off (as here), a session cookie works for writes like a token does."""
+    client = _logged_in_client(matrix_app, world, "editor_a")
+    response = client.post(API, json={**NURSING, "name": "Made from a browser session"})
+    assert response.status_code == 201 and response.json["organization"]["id"] == world.org_a

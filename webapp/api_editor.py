@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
@@ -55,7 +55,7 @@ STATUS_ACTIONS = {"publish": Status.published.value, "unpublish": Status.draft.v
                   "archive": Status.archived.value}
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 100_000
-MAX_ID = 2**31 - 1  # the widest id every supported database can bind
+MAX_ID = service.MAX_ID
 
 
 class ApiError(Exception):
@@ -82,8 +82,8 @@ def editable_orgs() -> set[int] | None:
 @bp.before_request
 def _editors_only():
     user = current_actor()  # authenticate_api's hook already answered 401 for anonymous callers
-    if g.get("bearer_user") is None and request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()
+    if g.get("bearer_user") is None and current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect()  # a cookie session: the same check webapp.auth applies to pages
     g.api_orgs = None if user.is_platform_admin else {m.org_id for m in authoring_memberships(user)}
     if g.api_orgs is not None and not g.api_orgs:
         raise ApiError(403, "forbidden", "you are not a member of an organization that issues or verifies "
@@ -113,6 +113,20 @@ def _rollback() -> None:
 def _api_error(exc: ApiError):
     _rollback()
     return jsonify(error=exc.error, message=exc.message, **exc.extra), exc.status
+
+
+@bp.errorhandler(ValidationError)
+def _validation_error(exc: ValidationError):
+    missing = {"missing": exc.missing} if isinstance(exc, service.PublishError) else {}
+    message = "to publish, add " + ", ".join(exc.missing) if missing else None
+    return _api_error(invalid(exc.errors, message, **missing))
+
+
+@bp.errorhandler(service.ConflictError)
+def _conflict(exc: service.ConflictError):
+    return _api_error(ApiError(409, "conflict", f"someone else changed the {exc.section} since your revision; "
+                                                f"reload (now at revision {exc.current_revision})",
+                               current_revision=exc.current_revision, changes=exc.changes))
 
 
 @bp.errorhandler(CSRFError)
@@ -301,11 +315,11 @@ def _target_org(body: dict) -> int:
     return org_id
 
 
-def _finish(credential: Credential, status: int = 200, **headers):
-    """Answer with the editor view, built before the commit so it shows exactly what was saved."""
+def commit_and_answer(show, status: int = 200, **headers):
+    """Answer with `show()`, built before the commit so it shows exactly what was saved."""
     session = db()
     session.flush()
-    body = editor_view(credential)
+    body = show()
     session.commit()
     return jsonify(body), status, headers
 
@@ -349,16 +363,12 @@ def create_credential():
     _refuse_unknown(body, CREATE_KEYS)
     org_id = _target_org(body)
     payloads = tab_payloads(body, None, replace_all=True)
-    session = db()
-    try:
-        credential = service.create_credential(session, current_actor(), org_id, payloads.pop("details"))
-    except ValidationError as exc:
-        raise invalid(exc.errors) from None
+    credential = service.create_credential(db(), current_actor(), org_id, payloads.pop("details"))
     save_tabs(credential, payloads, None)
     if body.get("notes") is not None:
         add_notes(credential, body["notes"])
     location = url_for(".get_credential", credential_id=credential.id)
-    return _finish(credential, 201, Location=location)
+    return commit_and_answer(lambda: editor_view(credential), 201, Location=location)
 
 
 @bp.get("/credentials/<credential_id>")
@@ -382,7 +392,7 @@ def _update(credential_id: str, replace_all: bool):
     _refuse_unknown(body, UPDATE_KEYS)
     revision = base_revision(body)
     save_tabs(credential, tab_payloads(body, credential, replace_all), revision)
-    return _finish(credential)
+    return commit_and_answer(lambda: editor_view(credential))
 
 
 @bp.post("/credentials/<credential_id>/<any(publish, unpublish, archive):action>")
@@ -392,18 +402,8 @@ def change_status(credential_id: str, action: str):
     _refuse_unknown(body, {"revision"})
     revision = base_revision(body, required=False)
     refuse_future(credential, revision)
-    started_at = credential.revision
-    try:
-        service.set_status(db(), current_actor(), credential, STATUS_ACTIONS[action], revision)
-    except service.PublishError as exc:
-        raise invalid(exc.errors, "to publish, add " + ", ".join(exc.missing), missing=exc.missing) from None
-    except service.ConflictError as exc:
-        raise ApiError(409, "conflict", f"since revision {revision}, someone else changed the status; reload "
-                                        f"(now at revision {started_at})",
-                       current_revision=started_at, changes=exc.changes) from None
-    except ValidationError as exc:
-        raise invalid(exc.errors) from None
-    return _finish(credential)
+    service.set_status(db(), current_actor(), credential, STATUS_ACTIONS[action], revision)
+    return commit_and_answer(lambda: editor_view(credential))
 
 
 @bp.post("/credentials/<credential_id>/notes")
@@ -411,15 +411,8 @@ def add_note(credential_id: str):
     credential = find_credential(credential_id)
     body = json_body()
     _refuse_unknown(body, {"body"})
-    try:
-        note = service.add_note(db(), current_actor(), credential, body.get("body"))
-    except ValidationError as exc:
-        raise invalid(exc.errors) from None
-    session = db()
-    session.flush()
-    answer = note_json(note)
-    session.commit()
-    return jsonify(answer), 201
+    note = service.add_note(db(), current_actor(), credential, body.get("body"))
+    return commit_and_answer(lambda: note_json(note), 201)
 
 
 def note_json(note: Note) -> dict:
