@@ -48,7 +48,7 @@ def choice_labels(choices: dict[str, str]) -> Labeller:
 
 
 def issuer_labels(session: Session, codes: Iterable[str]) -> dict[str, str]:
-    ids = {int(code) for code in codes if code.isdigit() and len(code) < 12}
+    ids = {int(code) for code in codes if code.isascii() and code.isdigit() and len(code) < 12}
     if not ids:
         return {}
     rows = session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids)))

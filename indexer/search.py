@@ -112,15 +112,14 @@ def _first(args: Mapping[str, Sequence[str]], name: str) -> str:
 
 
 def _whole_number(args, name: str, default: int, low: int, high: int | None) -> int:
-    raw = _first(args, name).strip()
-    if not raw:
+    if not args.get(name):
         return default
+    raw = _first(args, name).strip()
     allowed = f"from {low} to {high}" if high else f"({low} or more)"
     if not (raw.isascii() and raw.isdigit()):
         raise BadSearchRequest(name, f"{name} must be a whole number {allowed}, not {raw[:20]!r}")
-    if len(raw) > 9:
-        raise BadSearchRequest(name, f"{name} must be a whole number {allowed}; {raw[:20]} is far too large")
-    value = int(raw)
+    # Past 18 digits only "too large" matters, and int() of thousands of digits is slow or refused.
+    value = int(raw) if len(raw) <= 18 else 10**18
     if value < low or (high is not None and value > high):
         raise BadSearchRequest(name, f"{name} must be a whole number {allowed}; got {value}")
     return value
@@ -136,7 +135,7 @@ def parse_search_args(args: Mapping[str, Sequence[str]]) -> SearchRequest:
         raise BadSearchRequest("q", f"q is {len(raw_q)} characters long; search with at most {MAX_QUERY_CHARS}")
     q = " ".join(clean_text(raw_q).split()[:MAX_QUERY_WORDS])
 
-    sort = _first(args, "sort").strip() or "relevance"
+    sort = _first(args, "sort").strip() if args.get("sort") else "relevance"
     if sort not in SORTS:
         raise BadSearchRequest("sort", f"sort must be one of {', '.join(SORTS)}, not {sort[:40]!r}")
     size = _whole_number(args, "size", DEFAULT_SIZE, 1, MAX_SIZE)
@@ -148,15 +147,15 @@ def parse_search_args(args: Mapping[str, Sequence[str]]) -> SearchRequest:
 
     filters: dict[str, tuple[str, ...]] = {}
     for name in FACETS:
-        values = list(dict.fromkeys(v.strip() for v in args.get(name) or [] if v and v.strip()))
-        if not values:
-            continue
-        if len(values) > MAX_VALUES_PER_FACET:
-            raise BadSearchRequest(name, f"select at most {MAX_VALUES_PER_FACET} values of {name}; got {len(values)}")
-        too_long = next((v for v in values if len(v) > MAX_VALUE_CHARS), None)
-        if too_long is not None:
+        raw = list(args.get(name) or [])
+        if len(raw) > MAX_VALUES_PER_FACET:
+            raise BadSearchRequest(name, f"select at most {MAX_VALUES_PER_FACET} values of {name}; got {len(raw)}")
+        if any(len(v) > MAX_VALUE_CHARS for v in raw):
             raise BadSearchRequest(name, f"a {name} value is a code or id of at most {MAX_VALUE_CHARS} characters")
-        filters[name] = tuple(values)
+        # Empty values (`?occupation=`, left by a form) select nothing; repeats count once.
+        values = tuple(dict.fromkeys(v.strip() for v in raw if v.strip()))
+        if values:
+            filters[name] = values
     return SearchRequest(q=q, filters=filters, sort=sort, page=page, size=size)
 
 
@@ -317,7 +316,7 @@ def _summary(text: str) -> str:
 
 def _id(value) -> int | str | None:
     """Document ids are strings; the APIs speak of credentials and organizations by number."""
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else value
 
 
 def parse_hit(hit: dict) -> dict:

@@ -225,10 +225,10 @@ PUBLIC_PATHS = {
         "parameters": [
             {"name": "vocabulary", "in": "path", "required": True,
              "schema": {"type": "string", "enum": list(AUTOCOMPLETE_TARGETS)}},
-            {"name": "q", "in": "query", "required": False,
+            {"name": "q", "in": "query", "required": False, "allowEmptyValue": True,
              "schema": {"type": "string", "maxLength": AUTOCOMPLETE_MAX_TEXT}},
-            {"name": "size", "in": "query", "required": False,
-             "description": "How many suggestions; more than the maximum (50) gives the maximum.",
+            {"name": "size", "in": "query", "required": False, "allowEmptyValue": True,
+             "description": "How many suggestions; empty means 10, more than the maximum (50) gives the maximum.",
              "schema": {"type": "integer", "minimum": 1, "default": 10}},
             {"name": "exclude", "in": "query", "required": False, "style": "form", "explode": True,
              "description": "Ids to leave out (repeat, or separate with commas)",
