@@ -163,14 +163,16 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     save(page, "The status is now Published")
     expect(page.locator(".editor-meta .status-pill")).to_have_text("Published")
     open_tab(page, "History")
-    expect(page.locator(".history-table tbody tr")).to_have_count(7)  # details, occupations, sectors, related, skills, programs, status
+    # One row per save: details, occupations, sectors, related, skills, programs, status.
+    expect(page.locator(".history-table tbody tr")).to_have_count(7)
 
     credential = db_session.get(Credential, credential_id)
     assert (credential.org_id, credential.status, credential.name) == (org_id, "published", name)
     assert credential.alternate_names == ["PCT", "Care Technician, Patient"]
     assert (credential.credential_type, credential.url) == ("certificate", "https://health.example.gov/pct")
     assert credential.cip_codes == ["51.3902"]
-    assert (str(credential.cost_amount), credential.cost_currency, credential.cost_note) == ("1450.00", "USD", "Includes the state exam")
+    assert (str(credential.cost_amount), credential.cost_currency, credential.cost_note) == (
+        "1450.00", "USD", "Includes the state exam")
     assert (credential.duration_value, credential.duration_unit, credential.delivery_mode) == (16, "weeks", "blended")
     assert credential.keywords == ["patient care", "phlebotomy", "EKG"]
     assert [o.code for o in credential.occupations] == ["29-1141.00", "29-2061.00"]

@@ -22,20 +22,20 @@ PROGRAM_FIELDS = ("provider_org_id", "provider_name", "name", "url", "delivery_m
                   "duration.unit", "cost", "location", "cip")
 
 FIELD_LABELS = {
-    "name": "Name", "alternate_names": "Alternate names", "description": "Description",
+    "name": "Credential name", "alternate_names": "Alternate names", "description": "Description",
     "credential_type": "Credential type", "url": "Subject webpage", "cip_codes": "CIP codes",
     "language": "Language", "cost.amount": "Cost amount", "cost.currency": "Currency", "cost.note": "Cost note",
     "duration.value": "Duration", "duration.unit": "Duration unit", "delivery_mode": "Delivery mode",
     "keywords": "Keywords", "lifecycle": "Lifecycle", "org_id": "Issuing organization",
     "occupations": "Occupations", "sectors": "Sectors", "related": "Related credentials", "skills": "Skills",
-    "custom_levels": "Custom levels", "programs": "Education programs", "status": "Status", "body": "Note",
+    "custom_levels": "Custom levels", "items": "Skills", "programs": "Education programs", "status": "Status", "body": "Note",
 }
 # Error keys of list items look like "skills[1].min_level": the list's item noun, then the part.
 ITEM_LABELS = {
     "skills": ("Skill", {"skill_id": "skill", "min_level": "minimum experience", "acquired_level": "level acquired"}),
     "custom_levels": ("Custom level", {"name": "name", "position": "position"}),
-    "related": ("Relation", {"kind": "kind", "credential_id": "credential", "cip": "CIP code", "type": "credential type",
-                             "name": "name"}),
+    "related": ("Relation", {"kind": "kind", "credential_id": "credential", "cip": "CIP code",
+                             "type": "credential type", "name": "name"}),
     "programs": ("Program", {"provider_org_id": "provider organization", "provider_name": "provider name",
                              "name": "program name", "url": "web address", "delivery_mode": "delivery mode",
                              "duration": "duration", "duration.value": "duration", "duration.unit": "duration unit",

@@ -62,27 +62,27 @@ def new_credential():
     orgs = access.issuing_orgs(user)
     if not orgs:
         abort(403, description="No organization can issue credentials yet, so none can be created.")
-    form = request.form if request.method == "POST" else NEW_DEFAULTS
-    values = {"details": forms.details_payload(form)}
-    chosen = request.form.get("org_id", type=int) if request.method == "POST" else None
+    posted = request.method == "POST"
+    values = {"details": forms.details_payload(request.form if posted else NEW_DEFAULTS)}
+    chosen = request.form.get("org_id", type=int) if posted else None
     errors: dict[str, str] = {}
-    if request.method == "POST":
-        if chosen not in {o.id for o in orgs}:
-            errors["org_id"] = "choose which of your organizations issues this credential"
+    if posted and chosen not in {o.id for o in orgs}:
+        errors["org_id"] = "choose which of your organizations issues this credential"
+    elif posted:
         try:
-            credential = service.create_credential(db(), user, chosen, values["details"]) if not errors else None
-            if credential is not None:
-                db().commit()
+            credential = service.create_credential(db(), user, chosen, values["details"])
+            db().commit()
         except ValidationError as exc:
             db().rollback()
             errors.update(exc.errors)
-        if not errors:
+        else:
             flash(f"“{credential.name}” is created as a draft. Continue with the next tabs, then publish it.",
                   "success")
             return redirect(url_for(".tab", credential_id=credential.id, slug="details"), 303)
-    context = lookups.tab_context(db(), None, "details", values)
-    return render_template("editor/new.html", orgs=orgs, org_choices={str(o.id): o.name for o in orgs}, chosen=chosen, values=values, errors=errors,
-                           summary=forms.error_summary(errors), **context), 422 if errors else 200
+    page = render_template("editor/new.html", orgs=orgs, org_choices={str(o.id): o.name for o in orgs},
+                           chosen=chosen, values=values, errors=errors, summary=forms.error_summary(errors),
+                           **lookups.tab_context(db(), None, "details", values))
+    return page, 422 if errors else 200
 
 
 # --- the tabs ----------------------------------------------------------------------------------
@@ -142,8 +142,10 @@ def save_tab(credential: Credential, slug: str):
     except ValidationError as exc:
         db().rollback()
         return render_tab(credential, slug, values=payloads, errors=exc.errors, revision=base, status=422)
-    flash(f"Your changes to {tab.title} are saved." if saved else f"{tab.title}: nothing had changed, so nothing was saved.",
-          "success" if saved else "info")
+    if saved:
+        flash(f"Your changes to {tab.title} are saved.", "success")
+    else:
+        flash(f"{tab.title}: nothing had changed, so nothing was saved.", "info")
     return redirect(url_for(".tab", credential_id=credential.id, slug=slug), 303)
 
 
@@ -157,10 +159,11 @@ def change_status(credential: Credential):
         db().rollback()
         return render_tab(credential, "status", values={"status": status}, conflict=exc,
                           revision=exc.current_revision, status=409)
-    except service.PublishError as exc:
+    except service.PublishError:
         db().rollback()
-        return render_tab(credential, "status", values={"status": status}, errors=exc.errors, revision=base,
-                          status=422, publish_blocked=True)
+        # The checklist above the form names each missing field and links to it; no summary needed.
+        return render_tab(credential, "status", values={"status": status}, revision=base, status=422,
+                          publish_blocked=True)
     except ValidationError as exc:
         db().rollback()
         return render_tab(credential, "status", values={"status": status}, errors=exc.errors, revision=base,

@@ -134,7 +134,9 @@
       list.appendChild(li);
     });
     var cleared = 0;
-    all("[data-level-select]", form).forEach(function (select) { if (fillLevelSelect(select, state.scale)) cleared += 1; });
+    all("[data-level-select]", form).forEach(function (select) {
+      if (fillLevelSelect(select, state.scale)) cleared += 1;
+    });
     var after = form.querySelector("[data-new-level-after]");
     fillLevelSelect(after, state.scale);
     after.value = state.scale[state.scale.length - 1];
@@ -222,7 +224,7 @@
     var action = root.closest("[data-pick-action]");
     if (!action) return;
     if (action.dataset.pickAction === "relation") pickedRelation(root, event.detail);
-    if (action.dataset.pickAction === "skill") pickedSkill(action.querySelector("[data-combobox]") || root, event.detail);
+    if (action.dataset.pickAction === "skill") pickedSkill(root, event.detail);
   });
 
   document.addEventListener("click", function (event) {
