@@ -10,32 +10,45 @@ facet's label source when a page is drawn, so a taxonomy relabel shows up withou
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
-from store.models import Organization
-from store.taxonomy import bound_scheme, concept_labels
+from store.models import Concept, Organization, Scheme
+from store.taxonomy import bound_scheme
 
 # code -> label, for the codes given; codes without a label are left out (the caller shows the code).
 Labeller = Callable[[Session, Iterable[str]], dict[str, str]]
+
+
+def _labels_in_scheme(session: Session, scheme: str, codes: Iterable[str]) -> dict[str, str]:
+    # Code and label only: a search labels up to a few hundred values, and loading whole concepts
+    # (alternate titles, descriptions, links) cost more than the search itself.
+    codes = list(codes)
+    if not codes:
+        return {}
+    rows = session.execute(select(Concept.code, Concept.label).join(Scheme)
+                           .where(Scheme.name == scheme, Concept.code.in_(codes)))
+    return dict(rows.all())
 
 
 def vocabulary_labels(vocabulary: str) -> Labeller:
     """Labels from whichever scheme the vocabulary is bound to (an operator may swap in their own)."""
 
     def labels(session: Session, codes: Iterable[str]) -> dict[str, str]:
-        return {code: c.label for code, c in concept_labels(session, bound_scheme(session, vocabulary), codes).items()}
+        return _labels_in_scheme(session, bound_scheme(session, vocabulary), codes)
 
     return labels
 
 
 def scheme_labels(scheme: str) -> Labeller:
     def labels(session: Session, codes: Iterable[str]) -> dict[str, str]:
-        return {code: c.label for code, c in concept_labels(session, scheme, codes).items()}
+        return _labels_in_scheme(session, scheme, codes)
 
     return labels
 
@@ -72,7 +85,7 @@ class Facet:
     field: str
     title: str
     labels: Labeller
-    size: int = 100
+    size: int = 50
     shown: int = 8
     open: bool = True
 
@@ -160,6 +173,32 @@ MAX_VALUES_PER_FACET = 50
 MAX_VALUE_CHARS = 100
 
 
+# A search labels a few hundred facet values, and reading them costs more than the search itself,
+# while labels change only when an operator imports a taxonomy or renames an organization. So each
+# process keeps them for a few minutes (codes without a label too, so junk filter values do not
+# reach the database again); a relabel shows within LABEL_TTL seconds, without any reindex.
+LABEL_TTL = 300
+_labels: TTLCache = TTLCache(maxsize=100_000, ttl=LABEL_TTL)
+_labels_lock = threading.Lock()  # TTLCache is not thread-safe; gunicorn threads share it
+
+
 def label_values(session: Session, values: dict[str, Iterable[str]]) -> dict[str, dict[str, str]]:
-    """{facet: {value: label}} for the values given, one query per facet at most."""
-    return {name: FACETS[name].labels(session, set(codes)) if codes else {} for name, codes in values.items()}
+    """{facet: {value: label}} for the values given; one query per facet for the ones not cached."""
+    out: dict[str, dict[str, str]] = {}
+    for name, codes in values.items():
+        codes = set(codes)
+        with _labels_lock:
+            known = {code: _labels[name, code] for code in codes if (name, code) in _labels}
+        missing = codes - known.keys()
+        if missing:
+            found = FACETS[name].labels(session, missing)
+            with _labels_lock:
+                for code in missing:
+                    _labels[name, code] = known[code] = found.get(code)
+        out[name] = {code: label for code, label in known.items() if label is not None}
+    return out
+
+
+def forget_labels() -> None:
+    with _labels_lock:
+        _labels.clear()
