@@ -401,6 +401,12 @@ DOCUMENT = {"openapi": "3.0.3", "info": {"title": "Authoring API", "version": "1
 OPERATIONS = [result.ok() for result in schemathesis.openapi.from_dict(DOCUMENT).get_all_operations()]
 
 
+def test_the_fragment_is_valid_openapi_3_0():
+    from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
+
+    assert [error.message for error in OPENAPI_30_VALIDATOR.iter_errors(DOCUMENT)] == []
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation.label)
