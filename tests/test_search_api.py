@@ -333,3 +333,30 @@ def test_the_api_still_answers_when_the_rate_limit_store_is_down(settings, datab
     for _ in range(3):
         response = client.get("/api/v1/search?q=welding")
         assert response.status_code == 200
+
+
+# --- the pages that share this code --------------------------------------------------------------
+
+
+def test_credential_pages_show_public_fields_and_refuse_drafts_and_archived(client, indexed):
+    page = client.get(f"/credentials/{indexed['welding']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Structural Welding Certification" in html and "Bedside Care Credential" in html
+    assert "Community college welding program" in html and "CIP 48.0508" in html
+    assert SECRET_NOTE not in html
+    assert client.get(f"/credentials/{indexed['draft']}").status_code == 404
+    gone = client.get(f"/credentials/{indexed['archived']}")
+    assert gone.status_code == 410 and "no longer offered" in gone.get_data(as_text=True)
+
+
+def test_search_and_browse_pages(client, indexed):
+    page = client.get(f"/search?q=welding&issuer={indexed['org']}")
+    assert page.status_code == 200 and "Structural <mark>Welding</mark> Certification" in page.get_data(as_text=True)
+    bad = client.get("/search?q=welding&page=0")
+    assert bad.status_code == 400 and "page must be a whole number" in bad.get_data(as_text=True)
+    browse = client.get("/browse/occupations")
+    assert browse.status_code == 200 and "Healthcare Practitioners and Technical Occupations" in browse.get_data(as_text=True)
+    assert "/search?occupation_group=29-0000" in browse.get_data(as_text=True)
+    assert client.get("/browse/sectors").status_code == 200
+    assert client.get("/browse/planets").status_code == 404
