@@ -79,7 +79,7 @@ def client_factory(app):
     return app.test_client
 
 
-def search(client, catalog, query: str = "", **params) -> dict:
+def search(client, catalog, query: str = "") -> dict:
     url = f"/api/v1/search?issuer={catalog['org']}&{query}"
     response = client.get(url)
     assert response.status_code == 200, response.get_json()
