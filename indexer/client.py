@@ -16,6 +16,9 @@ def web_client(url: str, timeout: float = 1.5) -> OpenSearch:
     return OpenSearch(
         hosts=[url],
         timeout=timeout,
+        # One connection per gunicorn thread; the default pool of 1 opens and drops connections
+        # under concurrent requests ("Connection pool is full").
+        pool_maxsize=16,
         max_retries=0,
         retry_on_timeout=False,
         http_compress=False,

@@ -124,7 +124,7 @@ def build_credential_document(credential, lookups: Lookups) -> dict:
         for p in credential.programs
     ]
     codes = set()
-    for code in occupations + soc_groups + sectors + cips:
+    for code in occupations + soc_groups + sectors + sector_roots + cips:
         codes.update(code_variants(code))
     codes.update(code_variants(code)[0] for code in occupations for code in [code[:7]])
 

@@ -25,6 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
+# Ids are 32-bit integers on PostgreSQL: a larger number cannot even be bound as a parameter,
+# so anything that turns user text into an id checks this first.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 

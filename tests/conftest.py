@@ -139,8 +139,12 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, app):
+        import logging
+
         from werkzeug.serving import make_server
 
+        # One access-log line per request would bury the test report.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = make_server("127.0.0.1", self.port, app, threaded=True)

@@ -108,8 +108,10 @@ def test_without_filters_every_facet_counts_this_issuers_credentials(client, ind
     labels = {v["value"]: v["label"] for v in body["facets"]["occupation"]}
     assert labels[RN] == "Registered Nurses"
     assert {v["label"] for v in body["facets"]["type"]} >= {"License", "Badge"}
-    assert body["facets"]["issuer"] == [{"value": indexed["org"], "label": body["hits"][0]["issuer"]["name"],
-                                         "count": 4, "selected": True}]
+    # The issuer facet is disjunctive too, so it also counts other modules' issuers: look at ours.
+    ours = [v for v in body["facets"]["issuer"] if v["value"] == indexed["org"]]
+    assert ours == [{"value": indexed["org"], "label": body["hits"][0]["issuer"]["name"], "count": 4, "selected": True}]
+    assert all(not v["selected"] for v in body["facets"]["issuer"] if v["value"] != indexed["org"])
 
 
 def test_selecting_an_occupation_keeps_the_other_occupations_counts(client, indexed):
@@ -196,8 +198,9 @@ def test_filters_that_leave_nothing_say_which_to_drop(client, indexed):
     body = search(client, indexed, "q=nursing&type=certification")
     assert body["total"] == 0
     drop = {s["facet"]: s["total"] for s in body["suggestions"] if s["reason"] == "remove_filter"}
-    assert drop == {"type": search(client, indexed, "q=nursing")["total"]}
-    assert drop["type"] >= 2
+    assert drop["type"] == search(client, indexed, "q=nursing")["total"] >= 2
+    # Dropping the module's own issuer filter would also answer, with other modules' credentials.
+    assert set(drop) <= {"type", "issuer"}
 
 
 def test_nothing_like_it_still_answers_with_suggestions_field(client, indexed):

@@ -17,12 +17,13 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
-        JSON_SORT_KEYS=False,
     )
     # Any Flask setting can come from the environment as CATALOG_<NAME>, e.g.
     # CATALOG_PUBLIC_API_RATE_LIMIT="600/minute"; explicit keyword config wins over it.
     app.config.from_prefixed_env("CATALOG")
     app.config.update(config)
+    # Keep keys in the order the code builds them (JSON_SORT_KEYS is gone from Flask 3).
+    app.json.sort_keys = False
 
     from webapp import database
 

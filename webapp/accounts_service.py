@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import (
+    MAX_ID,
     AccessRequest,
     ApiToken,
     Credential,
@@ -90,7 +91,8 @@ def find_org_by_name(session: Session, name: str) -> Organization | None:
 def get_org(session: Session, name_or_id: str | int) -> Organization:
     """An organization by id (digits) or by name, ignoring case."""
     text = str(name_or_id).strip()
-    org = session.get(Organization, int(text)) if text.isdigit() else find_org_by_name(session, text)
+    is_id = text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
+    org = session.get(Organization, int(text)) if is_id else find_org_by_name(session, text)
     if org is None:
         raise NotFound(f"no organization {text!r} (give its id or exact name; `catalog orgs list` shows them)")
     return org

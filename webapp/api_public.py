@@ -27,7 +27,7 @@ from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES, Lookups, build_c
 from indexer.facets import label_values
 from indexer.search import BadSearchRequest, SearchRequest, SearchResult, parse_search_args, search
 from indexer.sources import load_credentials
-from store.models import Credential, Status
+from store.models import MAX_ID, Credential, Status
 from store.taxonomy import bound_scheme, concept_labels
 from webapp.database import db
 
@@ -171,7 +171,7 @@ def _relation_json(item: dict) -> dict:
 def load_public_credential(raw_id: str) -> dict:
     """The public view of a published credential. Raises CredentialNotFound (drafts too: their
     existence is not public) or CredentialGone (archived)."""
-    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12 or not 0 < int(raw_id) <= MAX_ID:
         raise CredentialNotFound(raw_id)
     session = db()
     credential = load_credentials(session, [int(raw_id)]).get(int(raw_id))

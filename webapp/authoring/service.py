@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from store.models import (
+    MAX_ID,
     Concept,
     Credential,
     CredentialOccupation,
@@ -52,7 +53,6 @@ class PublishError(v.ValidationError):
         self.missing = missing
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a larger one cannot even be bound
 LOOKUP_BATCH = 1000  # bound parameters per IN (...): PostgreSQL allows 65535, SQLite builds fewer
 
 
