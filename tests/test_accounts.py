@@ -16,6 +16,8 @@ from store.db import session_scope
 from store.models import AccessRequest, Credential, Membership, Organization, OutboxEvent, Program, User
 from webapp import accounts_service as accounts
 
+pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
+
 PASSWORD = "correct horse battery"
 
 

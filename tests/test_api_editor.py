@@ -26,6 +26,8 @@ from webapp.authoring import service
 from webapp.authoring.snapshot import section_snapshot
 from webapp.openapi_authoring import AUTHORING_PATHS, AUTHORING_SCHEMAS, AUTHORING_SECURITY_SCHEMES
 
+pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
+
 API = "/api/v1/editor/credentials"
 PASSWORD = "correct horse battery"
 FULL = {

@@ -25,6 +25,8 @@ from webapp.auth import (
 )
 from webapp.passwords import hash_password, verify_password
 
+pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
+
 PASSWORD = "correct horse battery"
 
 

@@ -20,6 +20,8 @@ from webapp import accounts_service as accounts
 from webapp.editor import forms
 from webapp.editor.tabs import TABS
 
+pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
+
 PASSWORD = "correct horse battery"
 
 

@@ -19,7 +19,7 @@ from store.models import Credential
 from tests.support.factories import make_credential, make_org_and_editor, set_status, wait_for
 from webapp.authoring import service
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 RN, LPN, AIDE, WELDER = "29-1141.00", "29-2061.00", "31-1131.00", "51-4121.00"
 READING, LISTENING = "2.A.1.a", "2.A.1.b"

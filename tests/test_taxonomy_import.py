@@ -18,6 +18,8 @@ from store.models import Concept, Scheme
 from store.settings import Settings
 from webapp.cli import main
 
+pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
+
 STATE_SECTORS = """code,label,alt_labels,description,broader
 OH-HC,Health Care,Healthcare|Medical,Ohio's health care sector,
 OH-HC-NUR,Nursing and Residential Care,Nursing Homes|Assisted Living,,OH-HC
