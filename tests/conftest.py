@@ -7,10 +7,6 @@ CATALOG_TEST_DB=postgres runs the same tests on a throwaway PostgreSQL database.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -131,12 +127,6 @@ def db_session(settings, database):
     session.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class LiveServer:
     def __init__(self, app):
         import logging
@@ -145,6 +135,8 @@ class LiveServer:
 
         # One access-log line per request would bury the test report.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from tests.support.services import free_port
+
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = make_server("127.0.0.1", self.port, app, threaded=True)
@@ -164,59 +156,30 @@ def live_server(app, indices):
         yield server
 
 
-class Worker:
-    """A real `celery worker` subprocess consuming this run's queue."""
+def start_worker(settings, timeout: float = 60):
+    """A real `celery worker` subprocess on this run's queue, returned once it answers `ping`."""
+    from tests.support.services import CeleryProcess
+    from workers.tasks import ping
 
-    def __init__(self, settings, concurrency: int = 2, name: str = "worker"):
-        self.settings = settings
-        self.concurrency = concurrency
-        self.name = name
-        self.proc: subprocess.Popen | None = None
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.log_path = ARTIFACTS / f"{name}-{RUN_ID}.log"
-
-    def start(self, timeout: float = 60) -> "Worker":
-        celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-        self.log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [celery, "-A", "workers.app:celery_app", "worker", "--loglevel=INFO",
-             f"--concurrency={self.concurrency}", "-n", f"{self.name}-{RUN_ID}@%h",
-             "-Q", f"{self.settings.index_prefix}tasks", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=os.environ.copy(), stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        from workers.tasks import ping
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"celery worker exited with {self.proc.returncode}; see {self.log_path}")
-            try:
-                ping.apply_async().get(timeout=5)
-                return self
-            except Exception:  # noqa: BLE001 - not up yet
-                time.sleep(0.5)
-        raise RuntimeError(f"celery worker did not answer ping within {timeout} s; see {self.log_path}")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if getattr(self, "log", None):
-            self.log.close()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    worker = CeleryProcess("worker", os.environ.copy(), ARTIFACTS / f"worker-{RUN_ID}.log",
+                           f"{settings.index_prefix}tasks").start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {worker.proc.returncode}; see {worker.log_path}")
+        try:
+            ping.apply_async().get(timeout=5)
+            return worker
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.5)
+    worker.stop()
+    raise RuntimeError(f"celery worker did not answer ping within {timeout} s; see {worker.log_path}")
 
 
 @pytest.fixture(scope="session")
 def worker(settings, indices):
-    w = Worker(settings).start()
+    w = start_worker(settings)
     yield w
     w.stop()
 
