@@ -141,3 +141,22 @@ def test_dead_letters_after_repeated_failures(settings, database, indices, org_i
             relay_once(s, client, settings.index_prefix)
     report = operations.status(settings)
     assert any(d["entity"] == "nonsense" for d in report["outbox"]["dead_letters"])
+
+
+def test_concept_counts_follow_published_credentials(settings, worker, org_id):
+    """Autocomplete breaks ties by how many published credentials use a concept; beat refreshes it."""
+    client = bulk_client(settings.opensearch_url)
+    occupations = INDICES["occupations"].alias(settings.index_prefix)
+    surveyors = "17-1022.00"
+
+    def count() -> int:
+        operations.refresh_concept_counts(settings)
+        client.indices.refresh(index=occupations)
+        return client.get(index=occupations, id=surveyors)["_source"]["credential_count"]
+
+    before = count()
+    cid = make_credential(settings.database_url, org_id, name="Land Surveying Certificate", occupations=[surveyors])
+    wait_for(lambda: _doc(settings, cid))
+    assert count() == before + 1
+    set_status(settings.database_url, cid, "archived")
+    assert count() == before
