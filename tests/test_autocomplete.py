@@ -124,7 +124,7 @@ def test_every_vocabulary_answers(client):
 
 
 def test_size_up_to_fifty_with_the_exact_total(client):
-    from store.taxonomy import read_onet
+    from store.taxonomy_sources import read_onet
 
     healthcare = [c.code for c in read_onet() if c.code.startswith("29-")]
     assert len(healthcare) > 50

@@ -63,7 +63,8 @@ def taxonomy_import(scheme: str | None, title: str, file: Path | None) -> None:
     FILE columns: code,label[,alt_labels,description,broader]; alt_labels are '|'-separated.
     """
     from store.db import session_scope
-    from store.taxonomy import BUNDLED, TaxonomyFileError, import_bundled, import_csv
+    from store.taxonomy import import_bundled, import_csv
+    from store.taxonomy_sources import BUNDLED, TaxonomyFileError
 
     with session_scope(_settings().database_url) as session:
         try:

@@ -1,6 +1,5 @@
 """Alembic environment: the database URL comes from the caller's config or from DATABASE_URL."""
 from alembic import context
-from sqlalchemy import pool
 
 from store.db import get_engine
 from store.models import Base
