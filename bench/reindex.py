@@ -6,7 +6,9 @@ database, then measures in separate child processes, so each peak RSS is its own
 - pipeline: `indexer.operations.reindex(settings, "credentials")`: database rows streamed in
   batches, documents built, bulk-loaded into a new index, alias swapped;
 - raw: `helpers.bulk` of the same documents, prebuilt into a file beforehand, into a new index
-  with the same mapping and loading settings.
+  with the same mapping and loading settings;
+- raw x2: the same with `helpers.parallel_bulk` on two threads, the stronger baseline, since the
+  pipeline itself loads over two concurrent streams (indexer.lifecycle.BULK_STREAMS).
 
 Targets: pipeline >= 0.6x raw, >= 2,000 documents/s at 100k, and peak memory flat as N grows.
 
@@ -37,7 +39,7 @@ def _pipeline(settings, queue) -> None:
     queue.put({"docs": counts["credentials"], "seconds": time.perf_counter() - started, "peak_mb": _peak_rss_mb()})
 
 
-def _raw(settings, docs_path: str, queue) -> None:
+def _raw(settings, docs_path: str, threads: int, queue) -> None:
     from opensearchpy import helpers
 
     from indexer.client import bulk_client
@@ -56,7 +58,11 @@ def _raw(settings, docs_path: str, queue) -> None:
                 yield action
 
     started = time.perf_counter()
-    ok, _ = helpers.bulk(client, actions(), chunk_size=1000, max_chunk_bytes=20 * 1024 * 1024)
+    if threads == 1:
+        ok, _ = helpers.bulk(client, actions(), chunk_size=1000, max_chunk_bytes=20 * 1024 * 1024)
+    else:
+        ok = sum(1 for success, _ in helpers.parallel_bulk(client, actions(), thread_count=threads, chunk_size=1000,
+                                                           max_chunk_bytes=20 * 1024 * 1024) if success)
     client.indices.put_settings(index=name, body={"index": {"refresh_interval": "1s"}})
     client.indices.refresh(index=name)
     seconds = time.perf_counter() - started
@@ -108,7 +114,8 @@ def main() -> None:
     from indexer.client import bulk_client
     from indexer.lifecycle import drop_all
 
-    print(f"{'N':>8} {'pipeline docs/s':>16} {'raw docs/s':>11} {'ratio':>6} {'pipeline peak MB':>17} {'raw peak MB':>12}")
+    print(f"{'N':>8} {'pipeline docs/s':>16} {'raw docs/s':>11} {'ratio':>6} {'raw x2 docs/s':>14} {'ratio':>6} "
+          f"{'pipeline peak MB':>17} {'raw peak MB':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             settings = prepare(n, Path(tmp), args.database_url)
@@ -117,12 +124,14 @@ def main() -> None:
                 pipeline = _in_child(_pipeline, settings)
                 docs_path = Path(tmp) / f"docs-{n}.jsonl"
                 _prebuild(settings, docs_path)
-                raw = _in_child(_raw, settings, str(docs_path))
+                raw = _in_child(_raw, settings, str(docs_path), 1)
+                raw2 = _in_child(_raw, settings, str(docs_path), 2)
             finally:
                 drop_all(bulk_client(settings.opensearch_url), settings.index_prefix)
             p_rate = pipeline["docs"] / pipeline["seconds"]
             r_rate = raw["docs"] / raw["seconds"]
-            print(f"{n:>8} {p_rate:>16,.0f} {r_rate:>11,.0f} {p_rate / r_rate:>6.2f} "
+            r2_rate = raw2["docs"] / raw2["seconds"]
+            print(f"{n:>8} {p_rate:>16,.0f} {r_rate:>11,.0f} {p_rate / r_rate:>6.2f} {r2_rate:>14,.0f} {p_rate / r2_rate:>6.2f} "
                   f"{pipeline['peak_mb']:>17,.0f} {raw['peak_mb']:>12,.0f}", flush=True)
 
 

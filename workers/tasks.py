@@ -64,8 +64,12 @@ def reindex(self, target: str = "all") -> dict:
     if not lock.acquire():
         return {"skipped": "another reindex is running"}
     try:
+        # Progress is reported from the bulk threads, where Celery's per-thread request (and so
+        # the task id update_state would use) is not set.
+        task_id = self.request.id
+
         def progress(name: str, done: int, total: int | None) -> None:
-            self.update_state(state="PROGRESS", meta={"index": name, "done": done, "total": total})
+            self.update_state(task_id=task_id, state="PROGRESS", meta={"index": name, "done": done, "total": total})
 
         counts = operations.reindex(settings, target, progress)
     finally:
