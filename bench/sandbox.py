@@ -22,16 +22,20 @@ from store.settings import Settings  # noqa: E402
 
 
 @contextmanager
-def sandbox_catalog(prefix: str | None = None, log=print) -> Iterator[Settings]:
-    """Yield settings for a catalog with the bundled taxonomies indexed.
+def sandbox_catalog(prefix: str | None = None, database_url: str | None = None, credentials: int = 0,
+                    seed: int = 7, log=print) -> Iterator[Settings]:
+    """Yield settings for a catalog with the bundled taxonomies indexed, and `credentials`
+    generated credentials (bench/generate.py, from `seed`) when that is more than 0.
 
-    With `prefix`, use the indices that already exist under it and build nothing; otherwise build
-    a fresh catalog under `bench-<random>-` and delete it (database and indices) on the way out.
+    With `prefix` (and `database_url`, else DATABASE_URL), use the catalog that already exists
+    there, build nothing and leave it alone; otherwise build a fresh catalog under `bench-<random>-`
+    in a temporary SQLite database and delete it (database and indices) on the way out.
     """
     if prefix:
-        yield Settings.from_env(index_prefix=prefix)
+        yield Settings.from_env(index_prefix=prefix, **({"database_url": database_url} if database_url else {}))
         return
 
+    from bench.generate import generate_credentials
     from indexer import operations
     from indexer.client import bulk_client
     from indexer.lifecycle import drop_all
@@ -40,16 +44,24 @@ def sandbox_catalog(prefix: str | None = None, log=print) -> Iterator[Settings]:
     from store.taxonomy import import_bundled
 
     prefix = f"bench-{secrets.token_hex(3)}-"
+    contents = f"taxonomies and {credentials:,} generated credentials" if credentials else "taxonomies"
     with tempfile.TemporaryDirectory(prefix="catalog-bench-") as tmp:
         settings = Settings.from_env(database_url=f"sqlite:///{tmp}/catalog.db", index_prefix=prefix)
         try:
             started = time.monotonic()
-            log(f"building a sandbox catalog under {prefix} (taxonomies into a temporary SQLite database)")
+            log(f"building a sandbox catalog under {prefix} ({contents} into a temporary SQLite database)")
             upgrade(settings.database_url)
             with session_scope(settings.database_url) as session:
                 import_bundled(session)
+            if credentials:
+                generate_credentials(settings.database_url, credentials, seed)
+                log(f"  generated in {time.monotonic() - started:.0f} s; indexing")
             operations.init_indices(settings)
             counts = operations.reindex(settings, "taxonomies")
+            if credentials:
+                counts.update(operations.reindex(settings, "credentials"))
+                # So that a count or a search straight after sees every document.
+                bulk_client(settings.opensearch_url).indices.refresh(index=f"{prefix}*")
             log(f"sandbox ready in {time.monotonic() - started:.1f} s: "
                 + ", ".join(f"{name} {n}" for name, n in counts.items()))
             yield settings
