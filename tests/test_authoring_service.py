@@ -189,3 +189,10 @@ def test_thousands_of_codes_are_looked_up_in_batches(db_session, org, editor):
         service.save_section(db_session, editor, credential, "occupations", codes)
     db_session.rollback()
     assert service.Known(db_session).codes("occupations", codes) == {"29-1141.00"}
+
+
+def test_length_limits_count_what_was_sent_not_what_is_left_after_stripping(db_session, org, editor):
+    credential = _draft(db_session, org, editor)
+    with pytest.raises(ValidationError, match="at most 5000"):
+        service.add_note(db_session, editor, credential, "ok" + "\u0085" * 5000)
+    assert service.add_note(db_session, editor, credential, "  fine  ").body == "fine"

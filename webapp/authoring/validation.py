@@ -39,10 +39,13 @@ def _text(value, field: str, errors: dict, limit: int, required: bool = False) -
     if UNSTORABLE.search(value):
         errors[field] = UNSTORABLE_MESSAGE
         return ""
+    # The limit applies to what was sent, as the API schema's maxLength says: stripping first would
+    # let 5,000 characters of trailing whitespace (\u0085 counts) slip past a 5,000 limit.
+    too_long = len(value) > limit
     value = value.strip()
     if required and not value:
         errors[field] = "is required"
-    elif len(value) > limit:
+    elif too_long:
         errors[field] = f"must be at most {limit} characters"
     return value
 
