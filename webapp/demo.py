@@ -260,8 +260,9 @@ def demo() -> None:
 def demo_load() -> None:
     """Create demo organizations, users and about fifty credentials (idempotent)."""
     created = load_demo(current_app.config["SETTINGS"].database_url)
-    if not created["organizations"]:
+    if created["organizations"]:
+        click.echo(f"demo: {created['organizations']} organizations, {created['credentials']} credentials")
+    else:
         click.echo("demo: already loaded")
-        return
-    click.echo(f"demo: {created['organizations']} organizations, {created['credentials']} credentials")
-    click.echo(f"demo: log in as any of {', '.join(created['users'])} with password {DEMO_PASSWORD!r}")
+    click.echo(f"demo: log in as admin@demo.example (platform admin) or editor@riverbend.demo.example "
+               f"(an issuing organization's editor), password {DEMO_PASSWORD!r}")
