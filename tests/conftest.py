@@ -11,7 +11,9 @@ import sys
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -44,18 +46,37 @@ def _drop_postgres_database(name: str) -> None:
     admin.dispose()
 
 
+@contextmanager
+def throwaway_database(directory: Path, name: str) -> Iterator[str]:
+    """A new, empty database for the backend under test (CATALOG_TEST_DB), dropped afterwards."""
+    if BACKEND == "postgres":
+        pg_name = f"catalog_{name}_{uuid.uuid4().hex[:8]}"
+        yield _create_postgres_database(pg_name)
+        _drop_postgres_database(pg_name)
+    else:
+        yield f"sqlite:///{directory / f'{name}.db'}"
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     """Settings for this run; also exported so worker subprocesses inherit them."""
+    prefix = f"test-{RUN_ID}-"
+    with throwaway_database(tmp_path_factory.mktemp("db"), "test") as database_url:
+        values = _use_settings(database_url, prefix)
+        yield values
+        from indexer.client import bulk_client
+        from indexer.lifecycle import drop_all
+
+        try:
+            drop_all(bulk_client(values.opensearch_url), prefix)
+        except Exception as exc:  # noqa: BLE001 - cleanup must not hide the test result
+            print(f"cleanup: could not drop test indices: {exc}", file=sys.stderr)
+
+
+def _use_settings(database_url: str, prefix: str):
+    """Point this process, its Celery app and its future subprocesses at this run's services."""
     from store.settings import Settings
 
-    prefix = f"test-{RUN_ID}-"
-    pg_name = None
-    if BACKEND == "postgres":
-        pg_name = f"catalog_test_{RUN_ID}"
-        database_url = _create_postgres_database(pg_name)
-    else:
-        database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'catalog.db'}"
     values = Settings.from_env(database_url=database_url, index_prefix=prefix, secret_key=f"test-{RUN_ID}")
     os.environ.update(DATABASE_URL=values.database_url, INDEX_PREFIX=prefix, SECRET_KEY=values.secret_key,
                       REDIS_URL=values.redis_url, OPENSEARCH_URL=values.opensearch_url)
@@ -70,16 +91,7 @@ def settings(tmp_path_factory):
     from webapp.database import nudge_relay
 
     set_nudge(nudge_relay)
-    yield values
-    from indexer.client import bulk_client
-    from indexer.lifecycle import drop_all
-
-    try:
-        drop_all(bulk_client(values.opensearch_url), prefix)
-    except Exception as exc:  # noqa: BLE001 - cleanup must not hide the test result
-        print(f"cleanup: could not drop test indices: {exc}", file=sys.stderr)
-    if pg_name:
-        _drop_postgres_database(pg_name)
+    return values
 
 
 @pytest.fixture(scope="session")

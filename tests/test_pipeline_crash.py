@@ -29,46 +29,39 @@ LEASE_SECONDS = 4
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     """Private Redis and OpenSearch, a migrated database, and the environment for Celery."""
-    from tests.conftest import ARTIFACTS, BACKEND, _create_postgres_database, _drop_postgres_database
+    from tests.conftest import ARTIFACTS, throwaway_database
 
     workdir = tmp_path_factory.mktemp("crash")
     redis_server = PrivateRedis(workdir).start()
     node = PrivateOpenSearch(workdir).start()
-    pg_name = None
-    if BACKEND == "postgres":
-        pg_name = f"catalog_crash_{uuid.uuid4().hex[:8]}"
-        database_url = _create_postgres_database(pg_name)
-    else:
-        database_url = f"sqlite:///{workdir / 'crash.db'}"
-    settings = Settings.from_env(database_url=database_url, redis_url=redis_server.url,
-                                 opensearch_url=node.url, index_prefix=f"crash-{uuid.uuid4().hex[:6]}-",
-                                 outbox_lease_seconds=LEASE_SECONDS)
-    upgrade(database_url)
-    with session_scope(database_url) as session:
-        import_bundled(session)
-    operations.init_indices(settings)
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url,
-           "OPENSEARCH_URL": node.url, "INDEX_PREFIX": settings.index_prefix,
-           "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    beat = CeleryProcess("beat", env, ARTIFACTS / f"crash-beat-{settings.index_prefix}log", "").start()
-    state = {"settings": settings, "env": env, "node": node, "redis": redis_server, "workers": []}
+    with throwaway_database(workdir, "crash") as database_url:
+        settings = Settings.from_env(database_url=database_url, redis_url=redis_server.url,
+                                     opensearch_url=node.url, index_prefix=f"crash-{uuid.uuid4().hex[:6]}-",
+                                     outbox_lease_seconds=LEASE_SECONDS)
+        upgrade(database_url)
+        with session_scope(database_url) as session:
+            import_bundled(session)
+        operations.init_indices(settings)
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_server.url,
+               "OPENSEARCH_URL": node.url, "INDEX_PREFIX": settings.index_prefix,
+               "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        beat = CeleryProcess("beat", env, ARTIFACTS / f"crash-beat-{settings.index_prefix}log", "").start()
+        state = {"settings": settings, "env": env, "node": node, "redis": redis_server, "workers": []}
 
-    def start_worker() -> CeleryProcess:
-        worker = CeleryProcess("worker", env, ARTIFACTS / f"crash-worker-{settings.index_prefix}log",
-                               f"{settings.index_prefix}tasks").start()
-        state["workers"].append(worker)
-        return worker
+        def start_worker() -> CeleryProcess:
+            worker = CeleryProcess("worker", env, ARTIFACTS / f"crash-worker-{settings.index_prefix}log",
+                                   f"{settings.index_prefix}tasks").start()
+            state["workers"].append(worker)
+            return worker
 
-    state["start_worker"] = start_worker
-    yield state
-    for worker in state["workers"]:
-        worker.stop()
-    beat.stop()
+        state["start_worker"] = start_worker
+        yield state
+        for worker in state["workers"]:
+            worker.stop()
+        beat.stop()
     node.stop()
     redis_server.stop()
-    if pg_name:
-        _drop_postgres_database(pg_name)
 
 
 def _counts(settings) -> dict[str, int]:
