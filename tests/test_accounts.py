@@ -305,3 +305,21 @@ def test_a_form_post_without_its_csrf_token_is_rejected(client, database):
     # Logging out is a POST too: without the token it is refused and the session survives.
     assert client.post("/logout").status_code == 400
     assert "Log out" in text(client.get("/account"))
+
+
+def test_login_attempts_are_rate_limited_per_address(settings, database):
+    """Password guessing meets a 429 page after LOGIN_RATE_LIMIT POSTs; reading the form does not."""
+    from webapp import create_app
+
+    app = create_app(settings, TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=True,
+                     LOGIN_RATE_LIMIT="3/minute",
+                     RATELIMIT_KEY_PREFIX=f"{settings.index_prefix}rl-{uuid.uuid4().hex[:6]}")
+    client = app.test_client()
+    attempts = [client.post("/login", data={"email": "nobody@example.org", "password": "wrong-password"})
+                for _ in range(3)]
+    assert all(a.status_code == 401 for a in attempts)
+    blocked = client.post("/login", data={"email": "nobody@example.org", "password": "wrong-password"})
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert client.get("/login").status_code == 200

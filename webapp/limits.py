@@ -1,4 +1,4 @@
-"""Rate limits for the public JSON API, per client IP, counted in Redis by Flask-Limiter.
+"""Rate limits for the public JSON API and for login attempts, per client IP, in Redis.
 
 Which blueprint gets which limit is declared once below; the values are app config, so an
 operator can raise them and a test can shrink them. A client over its limit gets 429 JSON with
@@ -15,7 +15,7 @@ Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so the client IP is 
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -25,7 +25,10 @@ LIMITED_BLUEPRINTS = {
     # A search box asks for three kinds of suggestions per pause in typing, so this one is looser.
     "autocomplete": "AUTOCOMPLETE_RATE_LIMIT",
 }
-DEFAULT_LIMITS = {"PUBLIC_API_RATE_LIMIT": "120/minute", "AUTOCOMPLETE_RATE_LIMIT": "600/minute"}
+# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords)
+LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT"}
+DEFAULT_LIMITS = {"PUBLIC_API_RATE_LIMIT": "120/minute", "AUTOCOMPLETE_RATE_LIMIT": "600/minute",
+                  "LOGIN_RATE_LIMIT": "10/minute"}
 # A counter that cannot be reached within this long is treated as down (seconds).
 STORAGE_TIMEOUT = 0.25
 
@@ -35,9 +38,11 @@ def _limit_from_config(key: str):
 
 
 def too_many_requests(exc: RateLimitExceeded):
-    response = jsonify(error="rate_limited",
-                       message=f"too many requests from your address (the limit is {exc.description}); "
-                               "wait the number of seconds in Retry-After and try again")
+    message = (f"too many requests from your address (the limit is {exc.description}); "
+               "wait the number of seconds in Retry-After and try again")
+    if not request.path.startswith("/api/"):
+        return render_template("accounts/too_many.html", message=message), 429
+    response = jsonify(error="rate_limited", message=message)
     response.status_code = 429
     return response
 
@@ -62,6 +67,10 @@ def init_app(app: Flask) -> Limiter:
         if name in app.blueprints:
             # Shared: one allowance per client for all of a blueprint's endpoints, not one each.
             limiter.shared_limit(_limit_from_config(key), scope=name)(app.blueprints[name])
+    for endpoint, key in LIMITED_VIEWS.items():
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = limiter.limit(_limit_from_config(key), methods=["POST"])(
+                app.view_functions[endpoint])
     app.register_error_handler(RateLimitExceeded, too_many_requests)
     app.extensions["catalog_limiter"] = limiter
     return limiter
