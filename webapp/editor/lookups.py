@@ -171,16 +171,48 @@ def credential_options(session: Session, text: str, draft_org_ids: set[int], exc
 # --- history -----------------------------------------------------------------------------------
 
 
-def show_value(value) -> str:
-    """A stored value as a person reads it in the history: lists joined, empty parts left out."""
+# History entries store codes; these fields' codes are shown with their labels.
+CODED_FIELDS = {"occupations": "occupations", "sectors": "sectors", "cip_codes": "programs", "cip": "programs",
+                "skill_id": "skills"}
+NAMED_VALUES = {"credential_type": CREDENTIAL_TYPES, "type": CREDENTIAL_TYPES, "delivery_mode": DELIVERY_MODES}
+
+
+def history_names(session: Session, entries: list[dict]) -> dict[tuple[str, str], str]:
+    """(vocabulary, code) -> label for every taxonomy code the history entries mention."""
+    wanted: dict[str, set[str]] = {}
+
+    def collect(field: str | None, value) -> None:
+        if isinstance(value, list):
+            for item in value:
+                collect(field, item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                collect(key, item)
+        elif isinstance(value, str) and field in CODED_FIELDS:
+            wanted.setdefault(CODED_FIELDS[field], set()).add(value)
+
+    for entry in entries:
+        for field, pair in entry["changes"].items():
+            collect(field, pair)
+    return {(vocabulary, code): label for vocabulary, codes in wanted.items()
+            for code, label in labels(session, vocabulary, codes).items()}
+
+
+def show_value(value, field: str | None = None, names: dict | None = None) -> str:
+    """A stored value as a person reads it in the history: lists joined, empty parts left out,
+    codes with their labels ("Registered Nurses (29-1141.00)", "In person")."""
     if value is None or value == "" or value == [] or value == {}:
         return "(empty)"
     if isinstance(value, list):
-        return "; ".join(show_value(v) for v in value)
+        return "; ".join(show_value(v, field, names) for v in value)
     if isinstance(value, dict):
-        parts = [f"{k.replace('_', ' ')}: {show_value(v)}" for k, v in value.items() if v not in (None, "", [], {})]
+        parts = [f"{k.replace('_', ' ')}: {show_value(v, k, names)}" for k, v in value.items()
+                 if v not in (None, "", [], {})]
         return ", ".join(parts) if parts else "(empty)"
-    return str(value)
+    if field in NAMED_VALUES:
+        return NAMED_VALUES[field].get(value, value)
+    label = (names or {}).get((CODED_FIELDS.get(field, ""), value))
+    return f"{label} ({value})" if label else str(value)
 
 
 def when(value) -> str:

@@ -189,9 +189,11 @@ def add_note(credential: Credential):
 def history_page(credential_id: int):
     credential = access.editable_credential(credential_id)
     section_titles = {section: tab.title for tab in TABS for section in tab.sections}
+    entries = service.history(db(), credential)
+    names = lookups.history_names(db(), entries)
     return render_template("editor/history.html", credential=credential, tabs=TABS, tab=None,
-                           entries=service.history(db(), credential), section_titles=section_titles,
-                           field_label=forms.field_label, show_value=lookups.show_value,
+                           entries=entries, section_titles=section_titles, field_label=forms.field_label,
+                           show_value=lambda value, field=None: lookups.show_value(value, field, names),
                            status_labels=STATUS_LABELS)
 
 
