@@ -68,7 +68,6 @@ class Lookups:
     """Concepts a batch of credentials refers to, keyed by code, loaded once per batch."""
 
     occupations: dict = field(default_factory=dict)
-    soc_groups: dict = field(default_factory=dict)
     sectors: dict = field(default_factory=dict)
     skills: dict = field(default_factory=dict)
     programs: dict = field(default_factory=dict)
@@ -126,7 +125,6 @@ def build_credential_document(credential, lookups: Lookups) -> dict:
     codes = set()
     for code in occupations + soc_groups + sectors + sector_roots + cips:
         codes.update(code_variants(code))
-    codes.update(code_variants(code)[0] for code in occupations for code in [code[:7]])
 
     return {
         "id": str(credential.id),

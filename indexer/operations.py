@@ -17,7 +17,7 @@ from indexer.client import bulk_client
 from indexer.lifecycle import aliased_indices, ensure_index, rebuild
 from indexer.registry import INDICES, TARGETS, VOCABULARIES
 from indexer.relay import relay_once, replay_since
-from indexer.sources import concept_actions, credential_actions, published_credential_ids
+from indexer.sources import concept_actions, credential_actions, credential_counts, published_credential_ids
 from store.db import session_scope
 from store.models import Concept, Credential, OutboxEvent, Scheme, Status
 from store.outbox import backlog, record_change
@@ -80,8 +80,6 @@ def reindex(settings: Settings, target: str, progress: Progress | None = None) -
 
 def refresh_concept_counts(settings: Settings) -> int:
     """Update `credential_count` on vocabulary documents whose count changed. Returns updates."""
-    from indexer.sources import credential_counts
-
     client = _client(settings)
     updates = 0
     for name in VOCABULARIES:

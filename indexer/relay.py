@@ -88,7 +88,10 @@ def relay_once(session: Session, client: OpenSearch, prefix: str, limit: int = 5
             outcome = write_credentials(session, client, alias, {e.entity_id for e in credential_events})
             for event in credential_events:
                 error = outcome.get(event.entity_id, "no result from bulk")
-                (done.append(event.id) if error is None else errors.__setitem__(event.id, error))
+                if error is None:
+                    done.append(event.id)
+                else:
+                    errors[event.id] = error
         for entity, events in by_entity.items():
             for event in events:
                 errors[event.id] = f"unknown entity {entity!r}"

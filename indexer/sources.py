@@ -80,7 +80,7 @@ class LookupLoader:
         self.sectors = {
             c.code: c for c in session.scalars(select(Concept).join(Scheme).where(Scheme.name == sector_scheme))
         }
-        self._cache: dict[str, dict[str, Concept]] = {"occupations": {}, "skills": {}, "programs": {}, "soc-2018": {}}
+        self._cache: dict[str, dict[str, Concept]] = {"occupations": {}, "skills": {}, "programs": {}}
 
     def _lookup(self, key: str, scheme: str, codes: set[str]) -> dict[str, Concept]:
         cache = self._cache[key]
@@ -96,11 +96,8 @@ class LookupLoader:
         skill_codes = {k.skill_code for c in credentials for k in c.skills}
         cip_codes = {code for c in credentials for code in (c.cip_codes or [])}
         cip_codes |= {r.external_cip for c in credentials for r in c.relations if r.external_cip}
-        occupations = self._lookup("occupations", self.schemes["occupations"], occ_codes)
-        majors = {(o.links or {}).get("soc_major") for o in occupations.values()} - {None}
         return Lookups(
-            occupations=occupations,
-            soc_groups=self._lookup("soc-2018", "soc-2018", majors),
+            occupations=self._lookup("occupations", self.schemes["occupations"], occ_codes),
             sectors=self.sectors,
             skills=self._lookup("skills", self.schemes["skills"], skill_codes),
             programs=self._lookup("programs", self.schemes["programs"], cip_codes),

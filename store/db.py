@@ -74,13 +74,5 @@ def session_scope(database_url: str, write: bool = True) -> Iterator[Session]:
         session.close()
 
 
-def begin_write(session: Session) -> None:
-    """Make a session from a reader sessionmaker begin its transaction as a writer.
-
-    Must be called before the session's first statement; a no-op outside SQLite.
-    """
-    session.connection(execution_options={"sqlite_immediate": True})
-
-
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from typing import Callable
 
-from sqlalchemy import and_, event, func, select, update
+from sqlalchemy import and_, delete, event, func, select, update
 from sqlalchemy.orm import Session
 
 from store.db import is_postgres
@@ -136,8 +136,6 @@ def backlog(session: Session) -> Backlog:
 
 
 def purge_done(session: Session, older_than: timedelta = timedelta(days=1)) -> int:
-    from sqlalchemy import delete
-
     result = session.execute(
         delete(OutboxEvent).where(OutboxEvent.state == "done", OutboxEvent.done_at < utcnow() - older_than)
     )

@@ -232,7 +232,6 @@ BUNDLED = {
 # --- operator CSV files ----------------------------------------------------------------------
 
 CSV_COLUMNS = ("code", "label")
-CSV_OPTIONAL = ("alt_labels", "description", "broader")
 
 
 def read_scheme_csv(path: Path) -> list[ConceptRow]:
