@@ -37,8 +37,8 @@ def _prepare(database_url: str, prefix: str) -> str:
     from store.db import session_scope
     from store.migrate import upgrade
     from store.settings import Settings
-    from store.taxonomy import import_bundled
-    from webapp import accounts_service as accounts
+    from catalog.taxonomy import import_bundled
+    from catalog.accounts import service as accounts
 
     upgrade(database_url)
     with session_scope(database_url) as session:

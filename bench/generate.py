@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
 
-from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
+from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES
 from store.db import is_postgres, session_scope
 from store.models import (
     Concept,

@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.autocomplete import fold  # noqa: E402
 from indexer.codes import looks_like_code  # noqa: E402
-from store.taxonomy import BUNDLED, DATA_DIR, DEFAULT_BINDINGS  # noqa: E402
+from store.taxonomy_sources import BUNDLED, DATA_DIR
+from store.vocabulary import DEFAULT_BINDINGS  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "querysets"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"

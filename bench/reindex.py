@@ -94,7 +94,7 @@ def prepare(n: int, workdir: Path, database_url: str | None):
     from store.db import session_scope
     from store.migrate import upgrade
     from store.settings import Settings
-    from store.taxonomy import import_bundled
+    from catalog.taxonomy import import_bundled
 
     url = database_url or f"sqlite:///{workdir / f'bench-{n}.db'}"
     settings = Settings.from_env(database_url=url, index_prefix=f"bench-{secrets.token_hex(3)}-")

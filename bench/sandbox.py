@@ -41,7 +41,7 @@ def sandbox_catalog(prefix: str | None = None, database_url: str | None = None, 
     from indexer.lifecycle import drop_all
     from store.db import session_scope
     from store.migrate import upgrade
-    from store.taxonomy import import_bundled
+    from catalog.taxonomy import import_bundled
 
     prefix = f"bench-{secrets.token_hex(3)}-"
     contents = f"taxonomies and {credentials:,} generated credentials" if credentials else "taxonomies"

@@ -34,29 +34,6 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
 
 # --- credentials -------------------------------------------------------------------------------
 
-CREDENTIAL_TYPES = {
-    "badge": "Badge",
-    "certificate": "Certificate",
-    "certificate_of_completion": "Certificate of Completion",
-    "apprenticeship_certificate": "Apprenticeship Certificate",
-    "certification": "Certification",
-    "license": "License",
-    "associate_degree": "Associate Degree",
-    "bachelor_degree": "Bachelor's Degree",
-    "master_degree": "Master's Degree",
-    "doctoral_degree": "Doctoral Degree",
-    "professional_doctorate": "Professional Doctorate",
-    "diploma": "Diploma",
-    "micro_credential": "Micro-Credential",
-    "open_badge": "Open Badge",
-    "digital_badge": "Digital Badge",
-    "journeyman_certificate": "Journeyman Certificate",
-    "master_certificate": "Master Certificate",
-    "quality_assurance_credential": "Quality Assurance Credential",
-}
-
-DELIVERY_MODES = {"in_person": "In person", "online": "Online", "blended": "Blended"}
-
 # Alternate titles let "RN" find nursing credentials. A few catch-all occupations have thousands
 # ("Production Workers, All Other": 2,750); past a couple of hundred they only bloat documents.
 MAX_TERMS_PER_OCCUPATION = 200

@@ -18,9 +18,9 @@ from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
+from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES
 from store.models import Concept, Organization, Scheme
-from store.taxonomy import bound_scheme
+from store.vocabulary import bound_scheme
 
 # code -> label, for the codes given; codes without a label are left out (the caller shows the code).
 Labeller = Callable[[Session, Iterable[str]], dict[str, str]]

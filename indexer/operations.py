@@ -6,7 +6,6 @@ either, so each operation is a plain function of settings (and a progress callba
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -14,15 +13,16 @@ from opensearchpy import NotFoundError, helpers
 from sqlalchemy import func, select
 
 from indexer.client import bulk_client
+from indexer.dependents import queue_credentials
 from indexer.lifecycle import aliased_indices, ensure_index, rebuild
 from indexer.registry import INDICES, TARGETS, VOCABULARIES
-from indexer.relay import relay_once, replay_since
+from indexer.relay import RELAY_TIMEOUT, replay_since, run_relay
 from indexer.sources import concept_actions, credential_actions, credential_counts, published_credential_ids
 from store.db import session_scope
 from store.models import Concept, Credential, OutboxEvent, Scheme, Status
 from store.outbox import backlog, record_change
 from store.settings import Settings
-from store.taxonomy import bound_scheme
+from store.vocabulary import bound_scheme
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def reindex(settings: Settings, target: str, progress: Progress | None = None) -
                 state = {"mark": mark}
 
                 def catch_up(index: str, state=state) -> None:
-                    with session_scope(settings.database_url) as replay_session:
+                    with session_scope(settings.database_url, write=False) as replay_session:
                         state["mark"] = replay_since(replay_session, client, index, state["mark"])
 
                 result = rebuild(client, spec, settings.index_prefix, credential_actions(session),
@@ -141,29 +141,21 @@ def repair(settings: Settings, drift: Drift | None = None) -> int:
     """Queue outbox events for every drifted credential; the relay then fixes them."""
     drift = drift if drift is not None else verify(settings)
     with session_scope(settings.database_url) as session:
-        revisions = dict(session.execute(select(Credential.id, Credential.revision)
-                                         .where(Credential.id.in_(drift.ids))).all())
         session.info["nudge"] = False
-        for cid in drift.ids:
-            record_change(session, "credential", cid, revisions.get(cid, 0))
-    return len(drift.ids)
+        queued = queue_credentials(session, drift.ids)
+        # Orphans whose rows are gone altogether still need their delete.
+        for cid in set(drift.ids) - set(session.scalars(select(Credential.id).where(Credential.id.in_(drift.ids)))):
+            record_change(session, "credential", cid, 0)
+            queued += 1
+    return queued
 
 
 def drain(settings: Settings, budget_seconds: float = 600.0) -> dict[str, int]:
-    """Run the relay until no event is due (or the budget runs out)."""
-    client = _client(settings)
-    totals = {"done": 0, "failed": 0}
-    deadline = time.monotonic() + budget_seconds
-    with session_scope(settings.database_url) as session:
-        while time.monotonic() < deadline:
-            result = relay_once(session, client, settings.index_prefix)
-            totals["done"] += result.done
-            totals["failed"] += result.failed
-            if result.unavailable:
-                raise ConnectionError("OpenSearch is unavailable; events were put back for later")
-            if not result.claimed:
-                break
-    return totals
+    """Run the relay here until no event is due (or the budget runs out)."""
+    totals = run_relay(settings, bulk_client(settings.opensearch_url, RELAY_TIMEOUT), budget_seconds)
+    if totals.unavailable:
+        raise ConnectionError("OpenSearch is unavailable; events were put back for later")
+    return {"done": totals.done, "failed": totals.failed}
 
 
 def status(settings: Settings) -> dict:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from store.vocabulary import DEFAULT_BINDINGS
+
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
@@ -39,14 +41,8 @@ def _read(path: Path) -> str:
     return path.read_text()
 
 
-# Vocabulary name -> the scheme it is built from unless an operator binds another one.
-DEFAULT_SCHEMES = {
-    "occupations": "onet-soc",
-    "sectors": "naics-2022",
-    "programs": "cip-2020",
-    "skills": "skills",
-}
-VOCABULARIES = tuple(DEFAULT_SCHEMES)
+# One index per editor vocabulary; store.vocabulary says which scheme each is built from.
+VOCABULARIES = tuple(DEFAULT_BINDINGS)
 
 INDICES: dict[str, IndexSpec] = {
     **{name: IndexSpec(name, "vocabulary", 1) for name in VOCABULARIES},

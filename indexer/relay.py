@@ -8,7 +8,7 @@ already holds what the database says, so they count as success.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,14 +20,29 @@ from sqlalchemy.orm import Session
 
 from indexer.registry import INDICES
 from indexer.sources import LookupLoader, index_action, load_credentials
+from store.db import session_scope
 from store.models import OutboxEvent, Status, utcnow
-from store.outbox import LEASE, Claim, claim_batch, mark_done, mark_failed
+from store.outbox import Claim, claim_batch, mark_done, mark_failed
+from store.settings import Settings
 
 log = logging.getLogger(__name__)
 
 # While OpenSearch is unreachable, claimed events go back with this delay and without using up
 # an attempt: an outage is not the events' fault, and they must not become dead letters.
 OUTAGE_RETRY = timedelta(seconds=3)
+
+# Seconds a bulk request may take before the relay gives up and hands its events back.
+RELAY_TIMEOUT = 30.0
+
+
+BATCH = 500
+
+
+@dataclass
+class RelayTotals:
+    done: int = 0
+    failed: int = 0
+    unavailable: bool = False
 
 
 @dataclass
@@ -70,46 +85,69 @@ def write_credentials(session: Session, client: OpenSearch, index: str, ids: set
     return outcome
 
 
-def relay_once(session: Session, client: OpenSearch, prefix: str, limit: int = 500,
-               lease: timedelta = LEASE) -> RelayResult:
-    claim = claim_batch(session, limit, lease=lease)
+def relay_once(settings: Settings, client: OpenSearch, limit: int = BATCH) -> RelayResult:
+    """One batch: claim due events, make the index agree with the database, mark the outcome.
+
+    Three steps, so that no write transaction is open while OpenSearch works: the claim and the
+    marking are short writer transactions of their own, and documents are read in a reader
+    session. On SQLite a writer holds the one write lock; held across a bulk request (or a hung
+    node's 30 s timeout and retries) it queued every editor's save behind the relay.
+    """
+    with session_scope(settings.database_url) as session:
+        claim = claim_batch(session, limit, lease=timedelta(seconds=settings.outbox_lease_seconds))
     result = RelayResult(claimed=len(claim.events))
     if not claim.events:
         return result
-    by_entity: dict[str, list[OutboxEvent]] = defaultdict(list)
-    for event in claim.events:
-        by_entity[event.entity].append(event)
-    errors: dict[int, str] = {}
+    credential_ids = {e.entity_id for e in claim.events if e.entity == "credential"}
+    errors: dict[int, str] = {e.id: f"unknown entity {e.entity!r}" for e in claim.events if e.entity != "credential"}
     done: list[int] = []
     try:
-        credential_events = by_entity.pop("credential", [])
-        if credential_events:
-            alias = INDICES["credentials"].alias(prefix)
-            outcome = write_credentials(session, client, alias, {e.entity_id for e in credential_events})
-            for event in credential_events:
-                error = outcome.get(event.entity_id, "no result from bulk")
-                if error is None:
-                    done.append(event.id)
-                else:
-                    errors[event.id] = error
-        for entity, events in by_entity.items():
-            for event in events:
-                errors[event.id] = f"unknown entity {entity!r}"
+        if credential_ids:
+            alias = INDICES["credentials"].alias(settings.index_prefix)
+            with session_scope(settings.database_url, write=False) as reader:
+                outcome = write_credentials(reader, client, alias, credential_ids)
+            for event in claim.events:
+                if event.entity == "credential":
+                    error = outcome.get(event.entity_id, "no result from bulk")
+                    if error is None:
+                        done.append(event.id)
+                    else:
+                        errors[event.id] = error
     except (OSConnectionError, ConnectionTimeout) as exc:
-        release(session, claim, str(exc))
-        session.commit()
+        with session_scope(settings.database_url) as session:
+            release(session, claim, str(exc))
         result.unavailable = True
         return result
     except TransportError as exc:
         errors = {e.id: f"{exc.status_code}: {exc.error}" for e in claim.events}
         done = []
-    mark_done(session, claim, done)
-    mark_failed(session, claim, errors)
-    session.commit()
+    with session_scope(settings.database_url) as session:
+        mark_done(session, claim, done)
+        mark_failed(session, claim, errors)
     result.done, result.failed, result.errors = len(done), len(errors), errors
     if errors:
         log.warning("relay: %d events failed, e.g. %s", len(errors), next(iter(errors.values())))
     return result
+
+
+def run_relay(settings: Settings, client: OpenSearch, budget_seconds: float) -> RelayTotals:
+    """Relay batches until none is due, OpenSearch is unavailable, or the budget is spent.
+
+    The one relay loop: the Celery task (beat every 2 s, and each commit's nudge) and
+    `catalog index drain` both run it. Several may run at once; claims are leased row by row.
+    """
+    totals = RelayTotals()
+    deadline = time.monotonic() + budget_seconds
+    while time.monotonic() < deadline:
+        result = relay_once(settings, client)
+        totals.done += result.done
+        totals.failed += result.failed
+        if result.unavailable:
+            totals.unavailable = True
+            break
+        if not result.claimed:
+            break
+    return totals
 
 
 def release(session: Session, claim: Claim, error: str) -> None:

@@ -26,7 +26,7 @@ from typing import Mapping, Sequence
 from opensearchpy import OpenSearch
 
 from indexer.codes import looks_like_code, normalize_code
-from indexer.documents import CREDENTIAL_TYPES
+from store.facts import CREDENTIAL_TYPES
 from indexer.facets import (
     CODE_BOOSTS,
     DEFAULT_SIZE,

@@ -17,6 +17,7 @@ from indexer.documents import Lookups, build_concept_document, build_credential_
 from store.models import (
     Concept,
     Credential,
+    CredentialCip,
     CredentialOccupation,
     CredentialRelation,
     CredentialSector,
@@ -26,30 +27,28 @@ from store.models import (
     Scheme,
     Status,
 )
-from store.taxonomy import bound_scheme, concept_labels
+from store.vocabulary import bound_scheme, concept_labels
 
 BATCH = 500
+
+# Each editor vocabulary's link table and its code column: where a credential names a concept.
+VOCABULARY_LINKS = {
+    "occupations": (CredentialOccupation, CredentialOccupation.code),
+    "sectors": (CredentialSector, CredentialSector.code),
+    "skills": (CredentialSkill, CredentialSkill.skill_code),
+    "programs": (CredentialCip, CredentialCip.code),
+}
 
 
 def credential_counts(session: Session, vocabulary: str) -> Counter:
     """Published credentials per concept code; autocomplete breaks ties with it."""
     published = Credential.status == Status.published.value
-    tables = {"occupations": (CredentialOccupation, CredentialOccupation.code),
-              "sectors": (CredentialSector, CredentialSector.code),
-              "skills": (CredentialSkill, CredentialSkill.skill_code)}
-    if vocabulary in tables:
-        table, column = tables[vocabulary]
-        rows = session.execute(
-            select(column, func.count()).join(Credential, Credential.id == table.credential_id)
-            .where(published).group_by(column)
-        )
-        return Counter(dict(rows.all()))
-    if vocabulary == "programs":
-        counts: Counter = Counter()
-        for (cips,) in session.execute(select(Credential.cip_codes).where(published)):
-            counts.update(set(cips or []))
-        return counts
-    return Counter()
+    table, column = VOCABULARY_LINKS[vocabulary]
+    rows = session.execute(
+        select(column, func.count()).join(Credential, Credential.id == table.credential_id)
+        .where(published).group_by(column)
+    )
+    return Counter(dict(rows.all()))
 
 
 def concept_actions(session: Session, vocabulary: str) -> Iterator[dict]:
@@ -107,8 +106,8 @@ class LookupLoader:
 def load_credentials(session: Session, ids: Iterable[int]) -> dict[int, SimpleNamespace]:
     """Read-only views of credentials, with everything a search document is built from.
 
-    Each view has the credential's columns plus `organization.name`, `occupations` and `sectors`
-    (`.code`), `skills` (`.skill_code`, `.min_level`, `.acquired_level`), `programs` (columns plus
+    Each view has the credential's columns plus `organization.name`, `occupations`, `sectors` and
+    `cips` (`.code`; `cip_codes` lists them as on the model), `skills` (`.skill_code`, `.min_level`, `.acquired_level`), `programs` (columns plus
     `provider_display`) and `relations` (columns plus `target`: id, name and status, or None).
     Plain Core queries, one per table, instead of ORM objects: a full rebuild reads every
     published credential, and building ORM instances was half of its Python time.
@@ -118,7 +117,7 @@ def load_credentials(session: Session, ids: Iterable[int]) -> dict[int, SimpleNa
         return {}
     credentials = {
         row.id: SimpleNamespace(**row._mapping, organization=SimpleNamespace(name=row.org_name),
-                                occupations=[], sectors=[], skills=[], programs=[], relations=[])
+                                occupations=[], sectors=[], cips=[], skills=[], programs=[], relations=[])
         for row in session.execute(
             select(Credential.__table__, Organization.name.label("org_name"))
             .join(Organization, Organization.id == Credential.org_id).where(Credential.id.in_(ids))
@@ -134,6 +133,9 @@ def load_credentials(session: Session, ids: Iterable[int]) -> dict[int, SimpleNa
 
     children(CredentialOccupation, CredentialOccupation.position, "occupations")
     children(CredentialSector, CredentialSector.position, "sectors")
+    children(CredentialCip, CredentialCip.position, "cips")
+    for credential in credentials.values():
+        credential.cip_codes = [link.code for link in credential.cips]
     children(CredentialSkill, CredentialSkill.position, "skills")
     provider = aliased(Organization)
     children(Program, Program.id, "programs", extra=[provider.name.label("provider_org_name")],

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from store.facts import MAX_LENGTH, Status  # noqa: F401 - Status is part of the models' interface
+
 
 # Ids are 32-bit integers on PostgreSQL: a larger number cannot even be bound as a parameter,
 # so anything that turns user text into an id checks this first.
@@ -189,27 +191,20 @@ class ApiToken(Base):
 # --- Credentials ------------------------------------------------------------------------------
 
 
-class Status(str, enum.Enum):
-    draft = "draft"
-    published = "published"
-    archived = "archived"
-
-
 class Credential(Base):
     __tablename__ = "credentials"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    name: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(MAX_LENGTH["name"]))
     alternate_names: Mapped[list] = mapped_column(default=list)
     description: Mapped[str] = mapped_column(Text, default="")
-    credential_type: Mapped[str] = mapped_column(String(64), default="")
-    url: Mapped[str] = mapped_column(String(1000), default="")
-    cip_codes: Mapped[list] = mapped_column(default=list)
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    credential_type: Mapped[str] = mapped_column(String(MAX_LENGTH["code"]), default="")
+    url: Mapped[str] = mapped_column(String(MAX_LENGTH["url"]), default="")
+    language: Mapped[str] = mapped_column(String(MAX_LENGTH["language"]), default="en")
     cost_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
-    cost_currency: Mapped[str] = mapped_column(String(3), default="USD")
-    cost_note: Mapped[str] = mapped_column(String(500), default="")
+    cost_currency: Mapped[str] = mapped_column(String(MAX_LENGTH["currency"]), default="USD")
+    cost_note: Mapped[str] = mapped_column(String(MAX_LENGTH["cost_note"]), default="")
     duration_value: Mapped[int | None] = mapped_column(Integer)
     duration_unit: Mapped[str] = mapped_column(String(16), default="")
     delivery_mode: Mapped[str] = mapped_column(String(16), default="")
@@ -229,6 +224,9 @@ class Credential(Base):
     sectors: Mapped[list["CredentialSector"]] = relationship(
         cascade="all, delete-orphan", order_by="CredentialSector.position"
     )
+    cips: Mapped[list["CredentialCip"]] = relationship(
+        cascade="all, delete-orphan", order_by="CredentialCip.position"
+    )
     relations: Mapped[list["CredentialRelation"]] = relationship(
         cascade="all, delete-orphan",
         foreign_keys="CredentialRelation.credential_id",
@@ -242,6 +240,11 @@ class Credential(Base):
     )
     programs: Mapped[list["Program"]] = relationship(cascade="all, delete-orphan", order_by="Program.id")
     notes: Mapped[list["Note"]] = relationship(cascade="all, delete-orphan", order_by="Note.created_at")
+
+    @property
+    def cip_codes(self) -> list[str]:
+        """The CIP 2020 codes of the programs it follows, in the editor's order (read-only)."""
+        return [link.code for link in self.cips]
 
 
 class CredentialOccupation(Base):
@@ -261,6 +264,18 @@ class CredentialSector(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(64), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CredentialCip(Base):
+    """A CIP 2020 program code the credential follows: a link row, like occupations and sectors."""
+
+    __tablename__ = "credential_cips"
+    __table_args__ = (UniqueConstraint("credential_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(MAX_LENGTH["cip_code"]), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -1,6 +1,6 @@
 """Reading taxonomy sources: the bundled files in data/taxonomy/, and an operator's CSV.
 
-Each reader returns ConceptRow values and nothing else; store/taxonomy.py applies them. A reader
+Each reader returns ConceptRow values and nothing else; catalog/taxonomy.py applies them. A reader
 checks its whole source before anything is applied, so a bad line can change nothing.
 """
 from __future__ import annotations

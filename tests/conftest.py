@@ -88,7 +88,7 @@ def _use_settings(database_url: str, prefix: str):
     workers.app.celery_app.conf.broker_url = values.redis_url
     # Commits made by tests wake the relay the way the web app's commits do.
     from store.outbox import set_nudge
-    from webapp.database import nudge_relay
+    from workers.nudge import nudge_relay
 
     set_nudge(nudge_relay)
     return values
@@ -99,7 +99,7 @@ def database(settings):
     """A migrated database with the bundled taxonomies loaded."""
     from store.db import session_scope
     from store.migrate import upgrade
-    from store.taxonomy import import_bundled
+    from catalog.taxonomy import import_bundled
 
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from store.db import session_scope
 from store.models import AccessRequest, Credential, Membership, Organization, OutboxEvent, Program, User
-from webapp import accounts_service as accounts
+from catalog.accounts import service as accounts
 
 pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 

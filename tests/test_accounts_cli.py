@@ -5,19 +5,18 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from store.db import session_scope
 from store.models import ApiToken
-from webapp import accounts_service as accounts
-from webapp.cli import main
+from catalog.accounts import service as accounts
+from cli import main
 
 
 @pytest.fixture()
 def catalog(app):
     runner = CliRunner()
-    info = ScriptInfo(create_app=lambda: app)
+    info = app.config["SETTINGS"]
 
     def run(*args: str, input: str | None = None):
         return runner.invoke(main, list(args), obj=info, input=input)
@@ -58,7 +57,7 @@ def test_users_create_reads_the_password_from_stdin(catalog, database):
         user = accounts.get_user(s, address)
         assert user.role_in(accounts.get_org(s, org_name).id) == "admin" and not user.is_platform_admin
     # The web login accepts exactly the line that was piped in.
-    from webapp.passwords import verify_password
+    from catalog.accounts.passwords import verify_password
 
     assert verify_password(user.password_hash, "a long enough password")[0]
 

@@ -1,6 +1,6 @@
 """The authoring API on the real app and database: every endpoint, and every way to get it wrong.
 
-Orgs, people and tokens are made with webapp.accounts_service, credentials through the API
+Orgs, people and tokens are made with catalog.accounts.service, credentials through the API
 itself. Credentials this module published are archived at the end, so the shared test index
 is left as other modules expect it.
 """
@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 from store.db import session_scope
 from store.models import Credential, Status
 from tests.support.factories import NURSING
-from webapp import accounts_service as accounts
-from webapp.api_editor import DETAIL_FIELDS, MAX_ID
-from webapp.authoring import service
-from webapp.authoring.snapshot import section_snapshot
-from webapp.openapi_authoring import AUTHORING_PATHS, AUTHORING_SCHEMAS, AUTHORING_SECURITY_SCHEMES
+from catalog.accounts import service as accounts
+from webapp.api.editor import DETAIL_FIELDS, MAX_ID
+from catalog.authoring import service
+from catalog.authoring.snapshot import section_snapshot
+from webapp.api.openapi.authoring import AUTHORING_PATHS, AUTHORING_SCHEMAS, AUTHORING_SECURITY_SCHEMES
 
 pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 

@@ -11,8 +11,8 @@ from flask import Blueprint, jsonify
 
 from store.db import session_scope
 from store.models import ApiToken, Membership, Organization, User
-from webapp import accounts_service as accounts
-from webapp.accounts import safe_next
+from catalog.accounts import service as accounts
+from webapp.accounts.views import safe_next
 from webapp.auth import (
     BearerRejected,
     authenticate_api,
@@ -23,7 +23,7 @@ from webapp.auth import (
     is_org_admin,
     user_from_bearer,
 )
-from webapp.passwords import hash_password, verify_password
+from catalog.accounts.passwords import hash_password, verify_password
 
 pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from store.models import Credential, OutboxEvent, Organization, RevisionEntry, User
-from webapp.authoring import service
-from webapp.authoring.validation import ValidationError
+from catalog.authoring import service
+from catalog.authoring.validation import ValidationError
 
 pytestmark = pytest.mark.postgres
 

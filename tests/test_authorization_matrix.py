@@ -176,9 +176,9 @@ def test_the_page_matrix_found_the_editor(matrix_app):
 
 def test_b_never_sees_as_credentials_in_lists(matrix_app, world, credential_a, database):
     from store.db import session_scope
-    from webapp.authoring.service import save_section
+    from catalog.authoring.service import save_section
     from store.models import Credential
-    from webapp.authoring.snapshot import section_snapshot
+    from catalog.authoring.snapshot import section_snapshot
 
     secret = f"Unreleased {credential_a} draft"
     with session_scope(database) as s:

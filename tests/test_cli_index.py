@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import update
 
 from store.db import session_scope
 from store.models import Credential
 from tests.support.factories import make_credential, make_org_and_editor, wait_for
-from webapp.cli import main
+from cli import main
 
 pytestmark = pytest.mark.pipeline
 
@@ -19,7 +18,7 @@ def run(app):
     runner = CliRunner()
 
     def invoke(*args, input=None):
-        return runner.invoke(main, list(args), obj=ScriptInfo(create_app=lambda: app), input=input,
+        return runner.invoke(main, list(args), obj=app.config["SETTINGS"], input=input,
                              catch_exceptions=False)
 
     return invoke

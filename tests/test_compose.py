@@ -41,7 +41,7 @@ def test_commands_point_at_real_entry_points():
         assert hasattr(importlib.import_module(module), attr)
     for sub in re.findall(r"catalog ([a-z]+ [a-z]+)", " ".join(SERVICES["migrate"]["command"])):
         group, command = sub.split()
-        from webapp.cli import main
+        from cli import main
 
         assert command in main.commands[group].commands, sub
 

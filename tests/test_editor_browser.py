@@ -17,7 +17,7 @@ from store.db import session_scope
 from store.models import Credential
 from tests.conftest import ARTIFACTS
 from tests.support.factories import make_credential, wait_for
-from webapp import accounts_service as accounts
+from catalog.accounts import service as accounts
 
 PASSWORD = "correct horse battery"
 

@@ -6,7 +6,7 @@ import pytest
 from store.db import session_scope
 from store.models import Credential
 from tests.test_editor_pages import log_in, make_org, make_person, text
-from webapp.authoring import service
+from catalog.authoring import service
 from webapp.editor.lookups import show_value
 
 pytestmark = pytest.mark.postgres

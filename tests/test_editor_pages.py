@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from store.db import session_scope
 from store.models import Credential, Organization
 from tests.support.factories import make_credential, wait_for
-from webapp import accounts_service as accounts
+from catalog.accounts import service as accounts
 from webapp.editor import forms
 from webapp.editor.tabs import TABS
 
@@ -387,7 +387,7 @@ def test_custom_levels_get_their_index_in_the_final_scale():
                       ("new_level_name", "Master"), ("new_level_after", "Expert")])
     payload = forms.skills_payload(form)["skills"]
     assert payload["custom_levels"] == [{"name": "Beginner", "position": 1}, {"name": "Master", "position": 6}]
-    from webapp.authoring.levels import merged_scale
+    from catalog.authoring.levels import merged_scale
 
     assert merged_scale([(c["name"], c["position"]) for c in payload["custom_levels"]]) == [
         "None", "Beginner", "Novice", "Intermediate", "Advanced", "Expert", "Master"]

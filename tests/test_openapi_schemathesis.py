@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
-from webapp.openapi import openapi_document
+from webapp.api.openapi import openapi_document
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", 30))
 @pytest.fixture(scope="module")
 def editor_token(database) -> str:
     from store.db import session_scope
-    from webapp import accounts_service as accounts
+    from catalog.accounts import service as accounts
 
     with session_scope(database) as s:
         org = accounts.create_org(s, f"Schemathesis Org {uuid.uuid4().hex[:6]}", ["issuer"])

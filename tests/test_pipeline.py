@@ -73,7 +73,7 @@ def test_drafts_never_reach_the_index(settings, worker, org_id):
 
 
 def test_notes_never_enter_the_index(settings, worker, org_id):
-    from webapp.authoring import service
+    from catalog.authoring import service
 
     cid = make_credential(settings.database_url, org_id, name="Credential with a private note")
     with session_scope(settings.database_url) as s:
@@ -137,8 +137,7 @@ def test_dead_letters_after_repeated_failures(settings, database, indices, org_i
         with session_scope(settings.database_url) as s:
             s.execute(update(OutboxEvent).where(OutboxEvent.entity == "nonsense")
                       .values(available_at=OutboxEvent.created_at - timedelta(seconds=1)))
-        with session_scope(settings.database_url) as s:
-            relay_once(s, client, settings.index_prefix)
+        relay_once(settings, client)
     report = operations.status(settings)
     assert any(d["entity"] == "nonsense" for d in report["outbox"]["dead_letters"])
 

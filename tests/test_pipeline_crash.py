@@ -17,7 +17,7 @@ from store.db import session_scope
 from store.migrate import upgrade
 from store.models import Credential, OutboxEvent
 from store.settings import Settings
-from store.taxonomy import import_bundled
+from catalog.taxonomy import import_bundled
 from tests.support.factories import edit, make_credential, make_org_and_editor, set_status, wait_for
 from tests.support.services import CeleryProcess, PrivateOpenSearch, PrivateRedis
 

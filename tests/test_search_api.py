@@ -17,7 +17,7 @@ import pytest
 from store.db import session_scope
 from store.models import Credential
 from tests.support.factories import make_credential, make_org_and_editor, set_status, wait_for
-from webapp.authoring import service
+from catalog.authoring import service
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -14,7 +14,7 @@ import pytest
 from store.db import session_scope
 from store.models import Credential, Organization
 from tests.support.factories import make_credential, wait_for
-from webapp.authoring import service
+from catalog.authoring import service
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

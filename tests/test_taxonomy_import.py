@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
 from indexer.client import bulk_client
@@ -16,7 +15,7 @@ from indexer.lifecycle import drop_all
 from store.db import session_scope
 from store.models import Concept, Scheme
 from store.settings import Settings
-from webapp.cli import main
+from cli import main
 
 pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 
@@ -40,7 +39,7 @@ def own(settings, tmp_path_factory):
     upgrade(mine.database_url)
     app = create_app(mine, TESTING=True)
     runner = CliRunner()
-    info = ScriptInfo(create_app=lambda: app)
+    info = app.config["SETTINGS"]
 
     def catalog(*args: str):
         return runner.invoke(main, [str(a) for a in args], obj=info)

@@ -25,9 +25,10 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     # Keep keys in the order the code builds them (JSON_SORT_KEYS is gone from Flask 3).
     app.json.sort_keys = False
 
-    from webapp import database
+    from webapp import database, errors
 
     database.init_app(app)
+    errors.init_app(app)
 
     from webapp import auth
 
@@ -35,19 +36,19 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     auth.init_app(app)
 
     from webapp.health import bp as health_bp
-    from webapp.public import bp as public_bp
+    from webapp.public.home import bp as public_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
 
-    from webapp.accounts import bp as accounts_bp
-    from webapp.organizations import bp as organizations_bp
+    from webapp.accounts.views import bp as accounts_bp
+    from webapp.accounts.organizations import bp as organizations_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
 
-    from webapp.autocomplete import bp as autocomplete_bp
-    from webapp.widgets import bp as widgets_bp
+    from webapp.api.autocomplete import bp as autocomplete_bp
+    from webapp.editor.widgets import bp as widgets_bp
 
     app.register_blueprint(autocomplete_bp)
     app.register_blueprint(widgets_bp)
@@ -56,13 +57,13 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     app.register_blueprint(editor_bp)
 
-    from webapp.api_editor import bp as api_editor_bp
+    from webapp.api.editor import bp as api_editor_bp
 
     app.register_blueprint(api_editor_bp)
 
-    from webapp.api_public import bp as api_public_bp
-    from webapp.openapi import bp as openapi_bp
-    from webapp.search_views import bp as search_bp
+    from webapp.api.public import bp as api_public_bp
+    from webapp.api.openapi import bp as openapi_bp
+    from webapp.public.search import bp as search_bp
 
     app.register_blueprint(search_bp)
     app.register_blueprint(api_public_bp)

@@ -29,8 +29,9 @@ from sqlalchemy import update
 
 from store.db import session_scope
 from store.models import ApiToken, Membership, Role, User, utcnow
-from webapp.accounts_service import TokenRejected, find_live_token
+from catalog.accounts.service import TokenRejected, find_live_token
 from webapp.database import db
+from webapp.errors import json_error
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -101,8 +102,7 @@ def _authenticate_then_check_csrf():
 
 
 def unauthorized(message: str):
-    response = jsonify(error="unauthorized", message=message)
-    response.status_code = 401
+    response = json_error(401, "unauthorized", message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="catalog"'
     return response
 

@@ -15,9 +15,11 @@ Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so the client IP is 
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+
+from webapp.errors import json_error
 
 # blueprint name -> the config key that holds its limit
 LIMITED_BLUEPRINTS = {
@@ -42,9 +44,7 @@ def too_many_requests(exc: RateLimitExceeded):
                "wait the number of seconds in Retry-After and try again")
     if not request.path.startswith("/api/"):
         return render_template("accounts/too_many.html", message=message), 429
-    response = jsonify(error="rate_limited", message=message)
-    response.status_code = 429
-    return response
+    return json_error(429, "rate_limited", message)
 
 
 def init_app(app: Flask) -> Limiter:

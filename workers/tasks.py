@@ -4,14 +4,13 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from datetime import timedelta
 
 import redis
 from celery import shared_task
 
 from indexer import operations
 from indexer.client import bulk_client
-from indexer.relay import relay_once
+from indexer.relay import RELAY_TIMEOUT, run_relay
 from store.db import session_scope
 from store.outbox import purge_done
 
@@ -37,18 +36,8 @@ def relay_outbox(budget_seconds: float = 20.0) -> dict:
     is safe because claims are leased row by row.
     """
     settings = _settings()
-    client = bulk_client(settings.opensearch_url, 30.0)
-    totals = {"done": 0, "failed": 0}
-    deadline = time.monotonic() + budget_seconds
-    with session_scope(settings.database_url) as session:
-        while time.monotonic() < deadline:
-            result = relay_once(session, client, settings.index_prefix,
-                                lease=timedelta(seconds=settings.outbox_lease_seconds))
-            totals["done"] += result.done
-            totals["failed"] += result.failed
-            if not result.claimed or result.unavailable:
-                break
-    return totals
+    totals = run_relay(settings, bulk_client(settings.opensearch_url, RELAY_TIMEOUT), budget_seconds)
+    return {"done": totals.done, "failed": totals.failed}
 
 
 def _lock(settings, target: str):

@@ -6,7 +6,7 @@ import uuid
 
 from store.db import session_scope
 from store.models import Credential, Organization, User
-from webapp.authoring import service
+from catalog.authoring import service
 
 NURSING = {
     "name": "Registered Nurse License",
@@ -45,7 +45,7 @@ def make_credential(database_url: str, org_id: int, publish: bool = True, occupa
 
 
 def edit(database_url: str, credential_id: int, **details) -> int:
-    from webapp.authoring.snapshot import section_snapshot
+    from catalog.authoring.snapshot import section_snapshot
 
     with session_scope(database_url) as s:
         credential = s.get(Credential, credential_id)

@@ -12,10 +12,11 @@ labels for codes in lookups.py; the routes in views.py. Pickers are the shared c
 """
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template, request
 
 from webapp.editor import access, forms, lookups, views
 from webapp.editor.tabs import TABS
+from webapp.errors import http_error_json
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 bp.before_request(access.require_author)
@@ -46,7 +47,7 @@ ERROR_TITLES = {400: "That request could not be understood", 403: "You cannot us
 
 def _error_page(exc):
     if request.path.startswith("/editor/api/"):
-        return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+        return http_error_json(exc)
     return render_template("editor/error.html", code=exc.code, title=ERROR_TITLES.get(exc.code, exc.name),
                            message=exc.description, not_an_author=exc.description == access.NOT_AN_AUTHOR), exc.code
 

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import re
 
-from webapp.authoring.levels import DEFAULT_LEVELS
+from catalog.authoring.levels import DEFAULT_LEVELS
+from store.facts import RELATION_KINDS
 
 # Languages offered in the details tab; a stored code outside this list is still shown.
-LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "zh": "Chinese", "vi": "Vietnamese",
-             "ko": "Korean", "ar": "Arabic", "tl": "Tagalog", "ru": "Russian", "pt": "Portuguese"}
-LIFECYCLE_LABELS = {"active": "Active", "deprecated": "Deprecated"}
-RELATION_KINDS = {"related": "Related credentials", "required": "Required credentials"}
 PROGRAM_FIELDS = ("provider_org_id", "provider_name", "name", "url", "delivery_mode", "duration.value",
                   "duration.unit", "cost", "location", "cip")
 

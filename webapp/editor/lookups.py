@@ -11,12 +11,12 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
+from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES, DURATION_UNITS, LANGUAGES, LIFECYCLES
 from store.models import Credential, Organization, Status
-from store.taxonomy import bound_scheme, concept_labels
-from webapp.authoring import validation
-from webapp.authoring.levels import merged_scale
-from webapp.authoring.snapshot import section_snapshot
+from store.vocabulary import bound_scheme, concept_labels
+from catalog.authoring import validation
+from catalog.authoring.levels import merged_scale
+from catalog.authoring.snapshot import section_snapshot
 from webapp.editor import forms
 from webapp.editor.tabs import BY_SLUG, TABS
 
@@ -114,9 +114,9 @@ def tab_context(session: Session, credential: Credential, slug: str, values: dic
     return {
         "credential_types": CREDENTIAL_TYPES,
         "delivery_modes": DELIVERY_MODES,
-        "duration_units": {unit: unit.capitalize() for unit in validation.DURATION_UNITS},
-        "languages": forms.LANGUAGES,
-        "lifecycles": forms.LIFECYCLE_LABELS,
+        "duration_units": DURATION_UNITS,
+        "languages": LANGUAGES,
+        "lifecycles": LIFECYCLES,
         **CONTEXT[slug](session, credential, values),
     }
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 class Tab:
     slug: str
     title: str
-    # Sections of webapp.authoring.service that this tab's "Save changes" writes, in order.
+    # Sections of catalog.authoring.service that this tab's "Save changes" writes, in order.
     sections: tuple[str, ...]
     intro: str = ""
 

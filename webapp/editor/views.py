@@ -1,6 +1,6 @@
 """The editor's pages: My Credentials, Create Credential, one page per tab, and the history.
 
-Every save goes through webapp.authoring.service; a view only turns the form into the service's
+Every save goes through catalog.authoring.service; a view only turns the form into the service's
 payload (webapp/editor/forms.py), commits, and shows the outcome: a redirect after success
 (so a reload never re-submits), or the same tab again with the person's input kept and the
 problem beside the field (422) or, when someone else saved first, what they changed (409).
@@ -11,10 +11,10 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from indexer.documents import CREDENTIAL_TYPES
+from store.facts import CREDENTIAL_TYPES
 from store.models import Credential, Status
-from webapp.authoring import service
-from webapp.authoring.validation import ValidationError
+from catalog.authoring import service
+from catalog.authoring.validation import ValidationError
 from webapp.database import db
 from webapp.editor import access, forms, lookups
 from webapp.editor.tabs import BY_SLUG, TABS, next_tab

@@ -10,12 +10,17 @@ import re
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlparse
 
-from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
+from store.facts import (
+    CREDENTIAL_TYPES,
+    DELIVERY_MODES,
+    DURATION_UNITS,
+    LIFECYCLES,
+    MAX_ITEMS,
+    MAX_LENGTH,
+    RELATION_KINDS,
+)
 
 SECTIONS = ("details", "occupations", "sectors", "related", "skills", "programs")
-DURATION_UNITS = ("hours", "days", "weeks", "months", "years")
-LIFECYCLES = ("active", "deprecated")
-RELATION_KINDS = ("related", "required")
 PUBLISH_REQUIRED = {"name": "a name", "credential_type": "a credential type", "description": "a description"}
 MAX_LEVEL_POSITION = 1000
 # PostgreSQL refuses NUL in text, and no UTF-8 encoder takes an unpaired surrogate (JSON's
@@ -74,7 +79,7 @@ def _text_list(value, field: str, errors: dict, limit: int = 100, max_items: int
 
 
 def _url(value, field: str, errors: dict) -> str:
-    value = _text(value, field, errors, 1000)
+    value = _text(value, field, errors, MAX_LENGTH["url"])
     if value:
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -83,7 +88,7 @@ def _url(value, field: str, errors: dict) -> str:
 
 
 def _choice(value, field: str, errors: dict, choices, required: bool = False) -> str:
-    value = _text(value, field, errors, 64)
+    value = _text(value, field, errors, MAX_LENGTH["code"])
     if value and value not in choices:
         errors[field] = f"must be one of: {', '.join(choices)}"
     elif required and not value:
@@ -134,20 +139,21 @@ def clean_details(data: dict, known_cips: set[str]) -> dict:
     cost = _mapping(data.get("cost"), "cost", errors)
     duration = _mapping(data.get("duration"), "duration", errors)
     out = {
-        "name": _text(data.get("name"), "name", errors, 300, required=True),
-        "alternate_names": _text_list(data.get("alternate_names"), "alternate_names", errors, 300, 20),
-        "description": _text(data.get("description"), "description", errors, 20000),
+        "name": _text(data.get("name"), "name", errors, MAX_LENGTH["name"], required=True),
+        "alternate_names": _text_list(data.get("alternate_names"), "alternate_names", errors, MAX_LENGTH["name"],
+                                      MAX_ITEMS["alternate_names"]),
+        "description": _text(data.get("description"), "description", errors, MAX_LENGTH["description"]),
         "credential_type": _choice(data.get("credential_type"), "credential_type", errors, CREDENTIAL_TYPES),
         "url": _url(data.get("url"), "url", errors),
-        "cip_codes": _text_list(data.get("cip_codes"), "cip_codes", errors, 16, 20),
-        "language": _text(data.get("language") or "en", "language", errors, 16),
+        "cip_codes": _text_list(data.get("cip_codes"), "cip_codes", errors, MAX_LENGTH["cip_code"], MAX_ITEMS["cip_codes"]),
+        "language": _text(data.get("language") or "en", "language", errors, MAX_LENGTH["language"]),
         "cost_amount": _amount(cost.get("amount"), "cost.amount", errors),
-        "cost_currency": _text(cost.get("currency") or "USD", "cost.currency", errors, 3).upper(),
-        "cost_note": _text(cost.get("note"), "cost.note", errors, 500),
+        "cost_currency": _text(cost.get("currency") or "USD", "cost.currency", errors, MAX_LENGTH["currency"]).upper(),
+        "cost_note": _text(cost.get("note"), "cost.note", errors, MAX_LENGTH["cost_note"]),
         "duration_value": _count(duration.get("value"), "duration.value", errors),
         "duration_unit": _choice(duration.get("unit"), "duration.unit", errors, DURATION_UNITS),
         "delivery_mode": _choice(data.get("delivery_mode"), "delivery_mode", errors, DELIVERY_MODES),
-        "keywords": _text_list(data.get("keywords"), "keywords", errors, 100, 50),
+        "keywords": _text_list(data.get("keywords"), "keywords", errors, MAX_LENGTH["keyword"], MAX_ITEMS["keywords"]),
         "lifecycle": _choice(data.get("lifecycle") or "active", "lifecycle", errors, LIFECYCLES),
     }
     if out["language"] and not re.fullmatch(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?", out["language"]):
@@ -164,11 +170,11 @@ def clean_details(data: dict, known_cips: set[str]) -> dict:
     return out
 
 
-def clean_codes(value, field: str, known: set[str], noun: str, max_items: int = 100) -> list[str]:
+def clean_codes(value, field: str, known: set[str], noun: str, max_items: int = MAX_ITEMS["occupations"]) -> list[str]:
     errors: dict[str, str] = {}
     if isinstance(value, dict) and field in value:
         value = value[field]
-    codes = _text_list(value, field, errors, 64, max_items)
+    codes = _text_list(value, field, errors, MAX_LENGTH["code"], max_items)
     if not errors:
         unknown = [c for c in codes if c not in known]
         if unknown:
@@ -211,7 +217,7 @@ def clean_relations(value, self_id: int | None, allowed_targets: dict[int, str],
         else:
             cip = (item.get("cip") or "").strip() if isinstance(item.get("cip"), str) else ""
             ctype = (item.get("type") or "").strip() if isinstance(item.get("type"), str) else ""
-            name = _text(item.get("name"), f"{where}.name", errors, 300)
+            name = _text(item.get("name"), f"{where}.name", errors, MAX_LENGTH["name"])
             if cip not in known_cips:
                 errors[f"{where}.cip"] = f"unknown CIP code {cip!r}" if cip else "give a credential or a CIP code"
                 continue
@@ -232,7 +238,7 @@ def clean_relations(value, self_id: int | None, allowed_targets: dict[int, str],
 
 def clean_skills(value, known_skills: set[str], scale_for) -> tuple[list[dict], list[dict]]:
     """Returns (custom levels, skills). `scale_for(custom_levels)` gives the merged scale."""
-    from webapp.authoring.levels import DEFAULT_LEVELS
+    from catalog.authoring.levels import DEFAULT_LEVELS
 
     errors: dict[str, str] = {}
     if isinstance(value, list):
@@ -246,7 +252,7 @@ def clean_skills(value, known_skills: set[str], scale_for) -> tuple[list[dict], 
     for i, level in enumerate(levels_in):
         where = f"custom_levels[{i}]"
         level = level if isinstance(level, dict) else {"name": level}
-        name = _text(level.get("name"), f"{where}.name", errors, 64, required=True)
+        name = _text(level.get("name"), f"{where}.name", errors, MAX_LENGTH["code"], required=True)
         try:
             position = int(level.get("position", len(DEFAULT_LEVELS) + len(custom)))
         except (TypeError, ValueError, OverflowError):
@@ -313,15 +319,15 @@ def clean_programs(value, known_orgs: set[int], known_cips: set[str]) -> list[di
         program = {
             "id": item.get("id") if isinstance(item.get("id"), int) else None,
             "provider_org_id": provider_id,
-            "provider_name": _text(item.get("provider_name"), f"{where}.provider_name", e, 200),
-            "name": _text(item.get("name"), f"{where}.name", e, 300, required=True),
+            "provider_name": _text(item.get("provider_name"), f"{where}.provider_name", e, MAX_LENGTH["provider_name"]),
+            "name": _text(item.get("name"), f"{where}.name", e, MAX_LENGTH["name"], required=True),
             "url": _url(item.get("url"), f"{where}.url", e),
             "delivery_mode": _choice(item.get("delivery_mode"), f"{where}.delivery_mode", e, DELIVERY_MODES),
             "duration_value": _count(duration.get("value"), f"{where}.duration.value", e),
             "duration_unit": _choice(duration.get("unit"), f"{where}.duration.unit", e, DURATION_UNITS),
             "cost_amount": _amount(item.get("cost"), f"{where}.cost", e),
-            "location": _text(item.get("location"), f"{where}.location", e, 200),
-            "cip_code": _text(item.get("cip"), f"{where}.cip", e, 16),
+            "location": _text(item.get("location"), f"{where}.location", e, MAX_LENGTH["location"]),
+            "cip_code": _text(item.get("cip"), f"{where}.cip", e, MAX_LENGTH["cip_code"]),
         }
         if program["provider_org_id"] is None and not program["provider_name"] and not e:
             e[f"{where}.provider_name"] = "name the provider or choose an organization"
@@ -336,7 +342,7 @@ def clean_programs(value, known_orgs: set[int], known_cips: set[str]) -> list[di
 
 def clean_note(value) -> str:
     errors: dict[str, str] = {}
-    body = _text(value.get("body") if isinstance(value, dict) else value, "body", errors, 5000, required=True)
+    body = _text(value.get("body") if isinstance(value, dict) else value, "body", errors, MAX_LENGTH["note"], required=True)
     if errors:
         raise ValidationError(errors)
     return body

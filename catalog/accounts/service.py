@@ -22,18 +22,15 @@ from store.models import (
     MAX_ID,
     AccessRequest,
     ApiToken,
-    Credential,
     Membership,
     Organization,
     OrgKind,
-    Program,
     Role,
-    Status,
     User,
     utcnow,
 )
-from store.outbox import record_change
-from webapp.passwords import MIN_PASSWORD_LENGTH, hash_password
+from indexer.dependents import queue_dependents
+from catalog.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
 
 ROLES = tuple(r.value for r in Role)
 KINDS = tuple(k.value for k in OrgKind)
@@ -151,16 +148,7 @@ def rename_org(session: Session, org: Organization, new_name: str) -> int:
         raise Conflict(f"an organization named {new_name!r} already exists", "name")
     org.name = new_name
     _flush(session, f"an organization named {new_name!r} already exists", "name")
-    provided = select(Program.credential_id).where(Program.provider_org_id == org.id)
-    affected = session.scalars(
-        select(Credential).where(
-            Credential.status == Status.published.value,
-            (Credential.org_id == org.id) | Credential.id.in_(provided),
-        ).order_by(Credential.id)
-    ).all()
-    for credential in affected:
-        record_change(session, "credential", credential.id, credential.revision)
-    return len(affected)
+    return queue_dependents(session, "organization", {org.id})
 
 
 def update_org(session: Session, org: Organization, *, name: str, kinds, website: str, location: str) -> int:

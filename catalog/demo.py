@@ -1,4 +1,4 @@
-"""`catalog demo load`: organizations, people and about fifty realistic credentials.
+"""Demo data (`catalog demo load`): organizations, people and about fifty realistic credentials.
 
 Every credential goes through the authoring service, like an editor's save, so demo data obeys
 the same rules and reaches the index through the outbox. Codes are real O*NET-SOC, NAICS and
@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from store.db import session_scope
 from store.models import Concept, Credential, Scheme
-from webapp import accounts_service as accounts
-from webapp.authoring import service
-from webapp.authoring.levels import DEFAULT_LEVELS
+from catalog.accounts import service as accounts
+from catalog.authoring import service
+from catalog.authoring.levels import DEFAULT_LEVELS
 
 DEMO_PASSWORD = "demo-password-1"
 
@@ -248,21 +245,3 @@ def _publish_targets(session, target_ids, ids, pending) -> None:
         target = session.get(Credential, target_id)
         if target.status == "draft" and demos[target_id].status == "published":
             service.set_status(session, None, target, "published")
-
-
-@click.group()
-def demo() -> None:
-    """Demo data for `make dev`."""
-
-
-@demo.command("load")
-@with_appcontext
-def demo_load() -> None:
-    """Create demo organizations, users and about fifty credentials (idempotent)."""
-    created = load_demo(current_app.config["SETTINGS"].database_url)
-    if created["organizations"]:
-        click.echo(f"demo: {created['organizations']} organizations, {created['credentials']} credentials")
-    else:
-        click.echo("demo: already loaded")
-    click.echo(f"demo: log in as admin@demo.example (platform admin) or editor@riverbend.demo.example "
-               f"(an issuing organization's editor), password {DEMO_PASSWORD!r}")

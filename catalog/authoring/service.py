@@ -18,6 +18,7 @@ from store.models import (
     MAX_ID,
     Concept,
     Credential,
+    CredentialCip,
     CredentialOccupation,
     CredentialRelation,
     CredentialSector,
@@ -32,11 +33,12 @@ from store.models import (
     User,
     utcnow,
 )
+from indexer.dependents import queue_dependents
 from store.outbox import record_change
-from store.taxonomy import bound_scheme
-from webapp.authoring import validation as v
-from webapp.authoring.levels import merged_scale
-from webapp.authoring.snapshot import section_snapshot
+from store.vocabulary import bound_scheme
+from catalog.authoring import validation as v
+from catalog.authoring.levels import merged_scale
+from catalog.authoring.snapshot import section_snapshot
 
 
 class ConflictError(Exception):
@@ -125,21 +127,24 @@ def _cips_in(payload) -> list[str]:
 
 def _apply_details(session: Session, credential: Credential, payload, known: Known) -> None:
     cleaned = v.clean_details(payload, known.codes("programs", _cips_in(payload)))
+    _set_links(credential, "cips", CredentialCip, cleaned.pop("cip_codes"))
     for field, value in cleaned.items():
         setattr(credential, field, value)
+
+
+def _set_links(credential: Credential, attr: str, table, codes: list[str]) -> None:
+    """Make the link rows in `attr` equal `codes`, in order, keeping rows that stay."""
+    current = {link.code: link for link in getattr(credential, attr)}
+    setattr(credential, attr, [current.get(code) or table(code=code) for code in codes])
+    for position, link in enumerate(getattr(credential, attr)):
+        link.position = position
 
 
 def _apply_codes(table, attr: str, vocabulary: str, noun: str):
     def apply(session: Session, credential: Credential, payload, known: Known) -> None:
         raw = payload.get(vocabulary, payload) if isinstance(payload, dict) else payload
         candidates = raw if isinstance(raw, list) else []
-        codes = v.clean_codes(raw, vocabulary, known.codes(vocabulary, candidates), noun)
-        current = {link.code: link for link in getattr(credential, attr)}
-        setattr(credential, attr, [
-            current.get(code) or table(code=code) for code in codes
-        ])
-        for position, link in enumerate(getattr(credential, attr)):
-            link.position = position
+        _set_links(credential, attr, table, v.clean_codes(raw, vocabulary, known.codes(vocabulary, candidates), noun))
 
     return apply
 
@@ -257,7 +262,7 @@ def save_section(session: Session, user: User | None, credential: Credential, se
         return credential
     _record(session, credential, user, section, before, was_public=credential.status == Status.published.value)
     if section == "details" and credential.name != renamed_from:
-        _touch_referrers(session, credential)
+        _queue_referrers(session, credential)
     return credential
 
 
@@ -278,7 +283,7 @@ def set_status(session: Session, user: User | None, credential: Credential, stat
     if status == Status.published.value and credential.published_at is None:
         credential.published_at = utcnow()
     _record(session, credential, user, "status", before, was_public=was_public)
-    _touch_referrers(session, credential)
+    _queue_referrers(session, credential)
     return credential
 
 
@@ -314,14 +319,9 @@ def _record(session: Session, credential: Credential, user: User | None, section
         record_change(session, "credential", credential.id, credential.revision)
 
 
-def _touch_referrers(session: Session, credential: Credential) -> None:
-    """Published credentials that show this one's name as a related credential need rebuilding."""
-    rows = session.execute(
-        select(Credential.id, Credential.revision).join(CredentialRelation, CredentialRelation.credential_id == Credential.id)
-        .where(CredentialRelation.target_id == credential.id, Credential.status == Status.published.value)
-    ).all()
-    for cid, revision in rows:
-        record_change(session, "credential", cid, revision)
+def _queue_referrers(session: Session, credential: Credential) -> None:
+    """Documents of other credentials show this one's name while it is published (indexer.dependents)."""
+    queue_dependents(session, "credential", {credential.id}, exclude={credential.id})
 
 
 def describe_entry(entry: RevisionEntry) -> dict:

@@ -19,6 +19,7 @@ from opensearchpy.exceptions import NotFoundError, TransportError
 from indexer.autocomplete import MAX_SIZE, MAX_TEXT, TARGETS, suggest
 from indexer.client import web_client
 from indexer.registry import VOCABULARIES
+from webapp.errors import json_error
 
 bp = Blueprint("autocomplete", __name__, url_prefix="/api/v1/autocomplete")
 
@@ -28,13 +29,6 @@ DEFAULT_SIZE = 10
 CACHE_CONTROL = {vocabulary: "public, max-age=60" for vocabulary in VOCABULARIES} | {"credentials": "no-cache"}
 
 
-def api_error(status: int, error: str, message: str) -> Response:
-    response = jsonify(error=error, message=message)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _size() -> int | Response:
     raw = request.args.get("size", "").strip()
     if not raw:
@@ -42,9 +36,9 @@ def _size() -> int | Response:
     try:
         size = int(raw)
     except ValueError:
-        return api_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}, not {raw[:20]!r}")
+        return json_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}, not {raw[:20]!r}")
     if size < 1:
-        return api_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}")
+        return json_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}")
     return min(size, MAX_SIZE)
 
 
@@ -55,10 +49,10 @@ def _exclude() -> list[str]:
 @bp.get("/<vocabulary>")
 def autocomplete(vocabulary: str):
     if vocabulary not in TARGETS:
-        return api_error(404, "not_found", f"unknown vocabulary {vocabulary[:40]!r}; use one of {', '.join(TARGETS)}")
+        return json_error(404, "not_found", f"unknown vocabulary {vocabulary[:40]!r}; use one of {', '.join(TARGETS)}")
     text = request.args.get("q", "")
     if len(text) > MAX_TEXT:
-        return api_error(400, "bad_request", f"q is {len(text)} characters long; type at most {MAX_TEXT}")
+        return json_error(400, "bad_request", f"q is {len(text)} characters long; type at most {MAX_TEXT}")
     size = _size()
     if isinstance(size, Response):
         return size
@@ -68,15 +62,15 @@ def autocomplete(vocabulary: str):
         result = suggest(client, settings.index_prefix, vocabulary, text, size, _exclude(),
                          timeout=settings.web_timeout)
     except NotFoundError:
-        return api_error(503, "search_unavailable",
+        return json_error(503, "search_unavailable",
                          f"the {vocabulary} index is not built yet; an operator can run "
                          f"`catalog index reindex {vocabulary}`")
     except SearchConnectionError:
         current_app.logger.warning("autocomplete: OpenSearch at %s is unreachable or slow", settings.opensearch_url)
-        return api_error(503, "search_unavailable", "search is unavailable right now; try again in a moment")
+        return json_error(503, "search_unavailable", "search is unavailable right now; try again in a moment")
     except TransportError as exc:
         current_app.logger.error("autocomplete %s %r failed: %s", vocabulary, text, exc)
-        return api_error(503, "search_unavailable", "search could not answer right now; try again in a moment")
+        return json_error(503, "search_unavailable", "search could not answer right now; try again in a moment")
     response = jsonify(result.as_json())
     response.headers["Cache-Control"] = CACHE_CONTROL[vocabulary]
     return response

@@ -7,9 +7,8 @@ tests/test_api_editor.py runs schemathesis over this fragment to hold the two to
 """
 from __future__ import annotations
 
-from indexer.documents import CREDENTIAL_TYPES, DELIVERY_MODES
+from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES, DURATION_UNITS, LIFECYCLES, MAX_ITEMS, MAX_LENGTH, RELATION_KINDS
 from store.models import Status
-from webapp.authoring.validation import DURATION_UNITS, LIFECYCLES, RELATION_KINDS
 
 AUTHORING_SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -44,12 +43,12 @@ def _choice(values, nullable: bool = False) -> dict:
 
 
 DETAIL_PROPERTIES = {
-    "name": {"type": "string", "maxLength": 300, "description": "Required."},
-    "alternate_names": {**TEXT_LIST, "maxItems": 20},
-    "description": {"type": "string", "maxLength": 20000, "description": "Required to publish."},
+    "name": {"type": "string", "maxLength": MAX_LENGTH["name"], "description": "Required."},
+    "alternate_names": {**TEXT_LIST, "maxItems": MAX_ITEMS["alternate_names"]},
+    "description": {"type": "string", "maxLength": MAX_LENGTH["description"], "description": "Required to publish."},
     "credential_type": {**_choice(CREDENTIAL_TYPES), "description": "Required to publish."},
     "url": {"type": "string", "description": "http:// or https:// address, or empty."},
-    "cip_codes": {**TEXT_LIST, "maxItems": 20, "description": "CIP 2020 codes of the programs it follows."},
+    "cip_codes": {**TEXT_LIST, "maxItems": MAX_ITEMS["cip_codes"], "description": "CIP 2020 codes of the programs it follows."},
     "language": {"type": "string", "example": "en"},
     "cost": {"type": "object", "properties": {
         "amount": {"type": "string", "nullable": True, "example": "1250.00"},
@@ -61,7 +60,7 @@ DETAIL_PROPERTIES = {
         "unit": _choice(DURATION_UNITS),
     }},
     "delivery_mode": _choice(DELIVERY_MODES),
-    "keywords": {**TEXT_LIST, "maxItems": 50},
+    "keywords": {**TEXT_LIST, "maxItems": MAX_ITEMS["keywords"]},
     "lifecycle": {"type": "string", "enum": list(LIFECYCLES)},
 }
 
@@ -93,7 +92,7 @@ CUSTOM_LEVEL = {
     "type": "object",
     "required": ["name"],
     "properties": {
-        "name": {"type": "string", "maxLength": 64},
+        "name": {"type": "string", "maxLength": MAX_LENGTH["code"]},
         "position": {"type": "integer", "minimum": 0, "maximum": 1000,
                      "description": "Index in the merged scale (default levels: None, Novice, Intermediate, "
                                     "Advanced, Expert)."},
@@ -113,7 +112,7 @@ PROGRAM = {
         "id": {**ID, "description": "Keep an existing program (from GET); leave out to add one."},
         "provider_org_id": {**ID, "nullable": True},
         "provider_name": {"type": "string", "description": "Needed when provider_org_id is not given."},
-        "name": {"type": "string", "maxLength": 300},
+        "name": {"type": "string", "maxLength": MAX_LENGTH["name"]},
         "url": TEXT,
         "delivery_mode": _choice(DELIVERY_MODES, nullable=True),
         "duration": {"type": "object", "nullable": True, "properties": {
@@ -149,8 +148,8 @@ TABS_INPUT = {
     **DETAIL_PROPERTIES,
     "details": {"type": "object", "properties": DETAIL_PROPERTIES,
                 "description": "The detail fields, instead of sending them at the top level."},
-    "occupations": {**TEXT_LIST, "maxItems": 100, "description": "O*NET-SOC codes."},
-    "sectors": {**TEXT_LIST, "maxItems": 100, "description": "NAICS codes."},
+    "occupations": {**TEXT_LIST, "maxItems": MAX_ITEMS["occupations"], "description": "O*NET-SOC codes."},
+    "sectors": {**TEXT_LIST, "maxItems": MAX_ITEMS["sectors"], "description": "NAICS codes."},
     "related": {"type": "array", "items": RELATION},
     "skills": {"oneOf": [{"type": "array", "items": SKILL}, SKILLS_TAB],
                "description": "A list of skills (with `custom_levels` beside it), or GET's object."},
@@ -267,7 +266,7 @@ AUTHORING_SCHEMAS = {
         "type": "object",
         "additionalProperties": False,
         "required": ["body"],
-        "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 5000}},
+        "properties": {"body": {"type": "string", "minLength": 1, "maxLength": MAX_LENGTH["note"]}},
     },
 }
 

@@ -12,11 +12,11 @@ from flask_login import login_required, login_user, logout_user
 from wtforms import SelectChoice
 
 from store.models import Organization
-from webapp import accounts_service as accounts
-from webapp.account_forms import AccessRequestForm, LoginForm, RegisterForm
+from catalog.accounts import service as accounts
+from webapp.accounts.forms import AccessRequestForm, LoginForm, RegisterForm
 from webapp.auth import current_actor
 from webapp.database import db
-from webapp.passwords import verify_password
+from catalog.accounts.passwords import verify_password
 
 bp = Blueprint("accounts", __name__)
 

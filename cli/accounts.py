@@ -1,6 +1,6 @@
 """`catalog orgs|users|tokens`: set up organizations, people and API tokens from a shell.
 
-Each command is one transaction through `accounts_service`, prints one line, and exits 1 with
+Each command is one transaction through `catalog.accounts.service`, prints one line, and exits 1 with
 a one-line `Error: ...` when the change cannot be made (unknown org or user, duplicate email,
 last admin), or 2 for a bad option such as an unknown role.
 """
@@ -10,11 +10,10 @@ import sys
 from contextlib import contextmanager
 
 import click
-from flask import current_app
-from flask.cli import with_appcontext
 
+from catalog.accounts import service as accounts
+from cli.context import settings
 from store.db import session_scope
-from webapp import accounts_service as accounts
 
 ROLE = click.Choice(accounts.ROLES)
 KIND = click.Choice(accounts.KINDS)
@@ -23,7 +22,7 @@ KIND = click.Choice(accounts.KINDS)
 @contextmanager
 def transaction(write: bool = True):
     """A unit of work whose AccountErrors become one-line CLI errors."""
-    with session_scope(current_app.config["SETTINGS"].database_url, write=write) as session:
+    with session_scope(settings().database_url, write=write) as session:
         try:
             yield session
         except accounts.AccountError as exc:
@@ -58,7 +57,6 @@ def orgs() -> None:
 @click.option("--kind", "kinds", type=KIND, multiple=True, required=True, help="Repeat for several kinds.")
 @click.option("--website", default="")
 @click.option("--location", default="")
-@with_appcontext
 def orgs_create(name: str, kinds: tuple[str, ...], website: str, location: str) -> None:
     """Create an organization."""
     with transaction() as session:
@@ -68,7 +66,6 @@ def orgs_create(name: str, kinds: tuple[str, ...], website: str, location: str) 
 
 
 @orgs.command("list")
-@with_appcontext
 def orgs_list() -> None:
     """List organizations with their members' count."""
     with transaction(write=False) as session:
@@ -91,7 +88,6 @@ def users() -> None:
 @click.option("--org", "org_ref", help="Organization id or name to add the user to.")
 @click.option("--role", type=ROLE, help="Role in --org (default editor).")
 @click.option("--platform-admin", is_flag=True, help="May review access requests and manage every organization.")
-@with_appcontext
 def users_create(email: str, name: str, org_ref: str | None, role: str | None, platform_admin: bool) -> None:
     """Create a user; the password is read from standard input."""
     if role and not org_ref:
@@ -112,7 +108,6 @@ def users_create(email: str, name: str, org_ref: str | None, role: str | None, p
 @click.option("--org", "org_ref", help="Organization id or name.")
 @click.option("--role", type=ROLE, help="Role in --org (default editor).")
 @click.option("--platform-admin", is_flag=True, help="Also make the user a platform admin.")
-@with_appcontext
 def users_grant(email: str, org_ref: str | None, role: str | None, platform_admin: bool) -> None:
     """Give a user a role in an organization, and/or make them a platform admin."""
     if not org_ref and not platform_admin:
@@ -144,7 +139,6 @@ def tokens() -> None:
 @tokens.command("create")
 @click.option("--user", "email", required=True, help="Email of the user the token acts as.")
 @click.option("--label", default="", help="What the token is for, to recognize it later.")
-@with_appcontext
 def tokens_create(email: str, label: str) -> None:
     """Create a token and print it once: only its hash is stored."""
     with transaction() as session:
@@ -157,15 +151,9 @@ def tokens_create(email: str, label: str) -> None:
 
 @tokens.command("revoke")
 @click.option("--id", "token_id", type=int, required=True)
-@with_appcontext
 def tokens_revoke(token_id: int) -> None:
     """Revoke a token; requests using it get 401 from then on."""
     with transaction() as session:
         row = accounts.revoke_token(session, token_id)
         line = f"revoked token #{row.id} of {row.user.email}"
     click.echo(line)
-
-
-def register(group: click.Group) -> None:
-    for command in (orgs, users, tokens):
-        group.add_command(command)

@@ -1,7 +1,7 @@
 """GET /api/v1/openapi.json: one OpenAPI 3.0.3 document for the public and the authoring API.
 
-The public half is webapp/openapi_public.py; the authoring half (AUTHORING_PATHS,
-AUTHORING_SCHEMAS) is webapp/openapi_authoring.py, next to the API it describes. The document is
+The public half is public.py beside this file; the authoring half (AUTHORING_PATHS,
+AUTHORING_SCHEMAS) is authoring.py. The document is
 assembled once per process; a schema name defined by both halves is a mistake and fails loudly.
 """
 from __future__ import annotations
@@ -10,7 +10,8 @@ from functools import cache
 
 from flask import Blueprint, jsonify
 
-from webapp.openapi_public import PUBLIC_PATHS, PUBLIC_SCHEMAS
+from webapp.api.openapi.authoring import AUTHORING_PATHS, AUTHORING_SCHEMAS, AUTHORING_SECURITY_SCHEMES
+from webapp.api.openapi.public import PUBLIC_PATHS, PUBLIC_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
 
@@ -23,21 +24,9 @@ INFO = {
 }
 
 
-def _authoring() -> tuple[dict, dict, dict]:
-    """The authoring paths, schemas and security schemes, or nothing while that module is absent."""
-    try:
-        from webapp import openapi_authoring
-    except ImportError:
-        return {}, {}, {}
-    schemes = getattr(openapi_authoring, "AUTHORING_SECURITY_SCHEMES", None) or {
-        "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API token from `catalog tokens create`"},
-    }
-    return openapi_authoring.AUTHORING_PATHS, openapi_authoring.AUTHORING_SCHEMAS, schemes
-
-
 @cache
 def openapi_document() -> dict:
-    paths, schemas, security_schemes = _authoring()
+    paths, schemas, security_schemes = AUTHORING_PATHS, AUTHORING_SCHEMAS, AUTHORING_SECURITY_SCHEMES
     clashes = set(schemas) & set(PUBLIC_SCHEMAS)
     if clashes:
         raise ValueError(f"schemas defined by both API halves: {', '.join(sorted(clashes))}")

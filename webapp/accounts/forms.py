@@ -21,8 +21,8 @@ from wtforms import (
 from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.accounts_service import AUTHORING_KINDS, ROLES
-from webapp.passwords import MIN_PASSWORD_LENGTH
+from catalog.accounts.service import AUTHORING_KINDS, ROLES
+from catalog.accounts.passwords import MIN_PASSWORD_LENGTH
 
 KIND_LABELS = {
     "issuer": "Issuer: awards credentials",

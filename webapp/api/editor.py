@@ -4,7 +4,7 @@ Who: a Bearer token (or a logged-in session) for a member of an issuing or verif
 organization, or a platform admin. A credential of an organization the caller does not edit
 answers 404, exactly like an id that does not exist, so ids cannot be probed.
 
-What: every rule lives in webapp.authoring.service, so this API and the editor pages accept and
+What: every rule lives in catalog.authoring.service, so this API and the editor pages accept and
 refuse the same things. A body has the shape GET returns, so a client can GET, change, and send
 it back: detail fields at the top level (or inside "details"), then the tabs "occupations",
 "sectors", "related", "skills" (a list, with "custom_levels" beside it, or GET's
@@ -33,10 +33,11 @@ from werkzeug.exceptions import HTTPException
 
 from store.models import Credential, Note, Organization, Status
 from webapp.auth import authenticate_api, authoring_memberships, csrf, current_actor
-from webapp.authoring import service
-from webapp.authoring.snapshot import editor_view, section_snapshot
-from webapp.authoring.validation import ValidationError
+from catalog.authoring import service
+from catalog.authoring.snapshot import editor_view, section_snapshot
+from catalog.authoring.validation import ValidationError
 from webapp.database import db
+from webapp.errors import http_error_json, json_error
 
 bp = authenticate_api(Blueprint("api_editor", __name__, url_prefix="/api/v1/editor"))
 # A Bearer token stands in for the CSRF token (see webapp.auth). Cookie sessions are still
@@ -112,7 +113,7 @@ def _rollback() -> None:
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     _rollback()
-    return jsonify(error=exc.error, message=exc.message, **exc.extra), exc.status
+    return json_error(exc.status, exc.error, exc.message, **exc.extra)
 
 
 @bp.errorhandler(ValidationError)
@@ -132,14 +133,14 @@ def _conflict(exc: service.ConflictError):
 @bp.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError):
     _rollback()
-    return jsonify(error="csrf_failed", message=f"{exc.description} Send an API token instead of a session "
-                                                "cookie, or the page's CSRF token as X-CSRFToken."), 400
+    return json_error(400, "csrf_failed", f"{exc.description} Send an API token instead of a session "
+                                          "cookie, or the page's CSRF token as X-CSRFToken.")
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     _rollback()
-    return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+    return http_error_json(exc)
 
 
 # --- reading the request --------------------------------------------------------------------

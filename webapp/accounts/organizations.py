@@ -11,9 +11,9 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from store.models import AccessRequest, Organization, User
-from webapp import accounts_service as accounts
-from webapp.account_forms import AddMemberForm, ConfirmForm, DecisionForm, OrgDetailsForm, RoleForm
-from webapp.accounts import error_page, sentence, show_error
+from catalog.accounts import service as accounts
+from webapp.accounts.forms import AddMemberForm, ConfirmForm, DecisionForm, OrgDetailsForm, RoleForm
+from webapp.accounts.views import error_page, sentence, show_error
 from webapp.auth import can_manage_org, current_actor, platform_admin_required
 from webapp.database import db
 

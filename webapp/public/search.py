@@ -6,7 +6,7 @@ themselves, and the search form carries the current filters as hidden fields. se
 suggestions while typing, the filter box inside a long facet, and submit-on-change for the sort.
 
 The views build URLs and pick templates; the query itself is built in indexer.search, through the
-same `run_search` as the JSON API.
+same `run_search` (catalog/search/service.py) as the JSON API.
 """
 from __future__ import annotations
 
@@ -20,15 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from indexer.client import web_client
 from indexer.facets import BROWSE, DEFAULT_SIZE, FACETS, MAX_QUERY_CHARS, MAX_WINDOW, SORTS, Facet, label_values
 from indexer.search import BadSearchRequest, FacetCounts, SearchRequest, SearchResult, browse
-from webapp.api_public import (
-    CredentialGone,
-    CredentialNotFound,
-    SearchUnavailable,
-    hit_json,
-    load_public_credential,
-    request_from_args,
-    run_search,
-)
+from catalog.search.service import CredentialGone, CredentialNotFound, SearchUnavailable
+from webapp.api.public import hit_json, public_credential, request_from_args, search_now
 from webapp.database import db
 
 bp = Blueprint("search", __name__)
@@ -182,7 +175,7 @@ def search_page():
         fallback = SearchRequest(q=request.args.get("q", "")[:MAX_QUERY_CHARS])
         return render_template("search/search.html", page=SearchPage(fallback), problem=exc.message), 400
     try:
-        result = run_search(req)
+        result = search_now(req)
     except SearchUnavailable as exc:
         return unavailable(exc.message)
     return render_template("search/search.html", page=SearchPage(req, result), problem=None)
@@ -191,7 +184,7 @@ def search_page():
 @bp.get("/credentials/<credential_id>")
 def credential_page(credential_id: str):
     try:
-        credential = load_public_credential(credential_id)
+        credential = public_credential(credential_id)
     except CredentialNotFound:
         return message_page(404, "Credential not found",
                             "No published credential has this address. It may never have been "

@@ -14,30 +14,10 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import (
-    Concept,
-    Credential,
-    CredentialOccupation,
-    CredentialSector,
-    CredentialSkill,
-    Scheme,
-    Status,
-    VocabularyBinding,
-)
-from store.outbox import record_change
-from store.taxonomy_sources import (
-    BUNDLED,
-    DATA_DIR,
-    ConceptRow,
-    read_scheme_csv,
-)
-
-DEFAULT_BINDINGS = {
-    "occupations": "onet-soc",
-    "sectors": "naics-2022",
-    "programs": "cip-2020",
-    "skills": "skills",
-}
+from indexer.dependents import queue_credentials, stale_credentials
+from store.models import Concept, Scheme, VocabularyBinding
+from store.taxonomy_sources import BUNDLED, DATA_DIR, ConceptRow, read_scheme_csv
+from store.vocabulary import DEFAULT_BINDINGS, bound_scheme
 
 
 @dataclass
@@ -58,21 +38,6 @@ class ImportResult:
 
 
 # --- applying a scheme -----------------------------------------------------------------------
-
-
-def bound_scheme(session: Session, vocabulary: str) -> str:
-    binding = session.get(VocabularyBinding, vocabulary)
-    return binding.scheme_name if binding else DEFAULT_BINDINGS[vocabulary]
-
-
-def bind(session: Session, vocabulary: str, scheme_name: str) -> None:
-    if vocabulary not in DEFAULT_BINDINGS:
-        raise ValueError(f"unknown vocabulary {vocabulary!r}; choose one of {', '.join(DEFAULT_BINDINGS)}")
-    if session.scalar(select(Scheme.id).where(Scheme.name == scheme_name)) is None:
-        raise ValueError(f"no scheme named {scheme_name!r}; import it first")
-    binding = session.get(VocabularyBinding, vocabulary) or VocabularyBinding(vocabulary=vocabulary)
-    binding.scheme_name = scheme_name
-    session.add(binding)
 
 
 def apply_scheme(
@@ -115,39 +80,13 @@ def apply_scheme(
 
 def _queue_affected_credentials(session: Session, scheme_name: str, codes: set[str]) -> int:
     """Outbox events for published credentials whose documents show one of `codes`."""
-    vocabularies = [v for v in DEFAULT_BINDINGS if bound_scheme(session, v) == scheme_name]
     ids: set[int] = set()
-    published = Credential.status == Status.published.value
-    link_tables = {"occupations": CredentialOccupation, "sectors": CredentialSector}
-    for vocabulary in vocabularies:
-        if vocabulary in link_tables:
-            table = link_tables[vocabulary]
-            ids.update(session.scalars(
-                select(Credential.id).join(table, table.credential_id == Credential.id)
-                .where(published, table.code.in_(codes))
-            ))
-        elif vocabulary == "skills":
-            ids.update(session.scalars(
-                select(Credential.id).join(CredentialSkill, CredentialSkill.credential_id == Credential.id)
-                .where(published, CredentialSkill.skill_code.in_(codes))
-            ))
-        elif vocabulary == "programs":
-            for cid, cips in session.execute(select(Credential.id, Credential.cip_codes).where(published)):
-                if codes.intersection(cips or []):
-                    ids.add(cid)
+    for vocabulary in DEFAULT_BINDINGS:
+        if bound_scheme(session, vocabulary) == scheme_name:
+            ids |= stale_credentials(session, vocabulary, codes)
     if scheme_name == "soc-2018":
-        majors = {c for c in codes if c.endswith("-0000")}
-        if majors:
-            ids.update(session.scalars(
-                select(Credential.id).join(CredentialOccupation, CredentialOccupation.credential_id == Credential.id)
-                .where(published)
-                .where(CredentialOccupation.code.in_(
-                    select(Concept.code).where(Concept.links["soc_major"].as_string().in_(majors))
-                ))
-            ))
-    for cid, revision in session.execute(select(Credential.id, Credential.revision).where(Credential.id.in_(ids))):
-        record_change(session, "credential", cid, revision)
-    return len(ids)
+        ids |= stale_credentials(session, "soc_majors", {c for c in codes if c.endswith("-0000")})
+    return queue_credentials(session, ids)
 
 
 def import_bundled(session: Session, names: Iterable[str] | None = None, data_dir: Path = DATA_DIR) -> list[ImportResult]:
@@ -176,13 +115,3 @@ def import_csv(session: Session, name: str, path: Path, title: str = "") -> Impo
     return result
 
 
-def concept_labels(session: Session, scheme_name: str, codes: Iterable[str]) -> dict[str, Concept]:
-    codes = list(set(codes))
-    if not codes:
-        return {}
-    return {
-        c.code: c
-        for c in session.scalars(
-            select(Concept).join(Scheme).where(Scheme.name == scheme_name, Concept.code.in_(codes))
-        )
-    }

@@ -1,0 +1,1 @@
+"""Organizations, users, memberships, access requests, API tokens and passwords."""

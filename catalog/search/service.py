@@ -1,0 +1,156 @@
+"""Public search and published credentials: the read side behind the JSON API and the HTML pages.
+
+Both call these functions, so the page and the API can never disagree. They take settings and a
+session rather than a request; the web layer adds URLs and turns the exceptions into 4xx/503.
+"""
+from __future__ import annotations
+
+import logging
+
+from opensearchpy.exceptions import ConnectionError as SearchConnectionError
+from opensearchpy.exceptions import NotFoundError, TransportError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from indexer.client import web_client
+from indexer.documents import Lookups, build_credential_document
+from indexer.facets import label_values
+from indexer.search import SearchRequest, SearchResult, search
+from indexer.sources import load_credentials
+from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES, LANGUAGES
+from store.models import MAX_ID, Credential, Status
+from store.settings import Settings
+from store.vocabulary import bound_scheme, concept_labels
+
+log = logging.getLogger(__name__)
+
+
+class SearchUnavailable(Exception):
+    """OpenSearch is down, slow or has no credentials index; `message` is for the person waiting."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CredentialNotFound(Exception):
+    pass
+
+
+class CredentialGone(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def run_search(settings: Settings, session: Session, search_request: SearchRequest) -> SearchResult:
+    """Search, then put labels on the facet values. Raises SearchUnavailable."""
+    client = web_client(settings.opensearch_url, settings.web_timeout)
+    try:
+        result = search(client, settings.index_prefix, search_request, timeout=settings.web_timeout)
+    except NotFoundError as exc:
+        log.error("search: no credentials index under %r: %s", settings.index_prefix, exc)
+        raise SearchUnavailable("search is not set up yet; an operator can run "
+                                "`catalog index reindex credentials`") from exc
+    except SearchConnectionError as exc:
+        log.warning("search: OpenSearch at %s is unreachable or slow: %s", settings.opensearch_url, exc)
+        raise SearchUnavailable("search is temporarily unavailable; try again in a moment") from exc
+    except TransportError as exc:
+        log.error("search %r failed: %s", search_request, exc)
+        raise SearchUnavailable("search could not answer right now; try again in a moment") from exc
+    label_facets(session, result)
+    return result
+
+
+def label_facets(session: Session, result: SearchResult) -> None:
+    """Labels for facet values come from the database, so a relabelled taxonomy shows at once.
+    Without the database the codes themselves are shown: a search still beats an error page."""
+    try:
+        labels = label_values(session, result.facet_values())
+    except SQLAlchemyError as exc:
+        log.error("search: could not read facet labels: %s", exc)
+        labels = {}
+    for name, counts in result.facets.items():
+        for value in counts.values:
+            value.label = labels.get(name, {}).get(value.value, value.value)
+
+
+# --- one credential --------------------------------------------------------------------------
+
+
+def _lookups(session: Session, credential: Credential) -> Lookups:
+    """Only the concepts this credential names. (indexer.sources.LookupLoader loads the whole
+    sector scheme to walk up to roots for search; a page shows labels and needs none of that.)"""
+    def vocabulary(name: str, codes) -> dict:
+        return concept_labels(session, bound_scheme(session, name), codes)
+
+    cips = {c.code for c in credential.cips} | {r.external_cip for r in credential.relations if r.external_cip}
+    cips |= {p.cip_code for p in credential.programs if p.cip_code}
+    return Lookups(
+        occupations=vocabulary("occupations", [o.code for o in credential.occupations]),
+        sectors=vocabulary("sectors", [s.code for s in credential.sectors]),
+        skills=vocabulary("skills", [s.skill_code for s in credential.skills]),
+        programs=vocabulary("programs", cips),
+    )
+
+
+def _relation(item: dict) -> dict:
+    if "id" in item:
+        return {"id": item["id"], "name": item["name"]}
+    return {"id": None, "name": item.get("name") or "", "cip": item.get("cip") or "",
+            "cip_label": item.get("cip_label") or "", "type": item.get("type") or "",
+            "type_label": CREDENTIAL_TYPES.get(item.get("type") or "", item.get("type") or "")}
+
+
+def parse_credential_id(raw_id: str) -> int:
+    """The id in a public URL, or CredentialNotFound for anything that cannot be one."""
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12 or not 0 < int(raw_id) <= MAX_ID:
+        raise CredentialNotFound(raw_id)
+    return int(raw_id)
+
+
+def load_public_credential(session: Session, raw_id: str) -> dict:
+    """The public view of a published credential. Raises CredentialNotFound (drafts too: their
+    existence is not public) or CredentialGone (archived)."""
+    credential_id = parse_credential_id(raw_id)
+    credential = load_credentials(session, [credential_id]).get(credential_id)
+    if credential is None or credential.status == Status.draft.value:
+        raise CredentialNotFound(raw_id)
+    if credential.status == Status.archived.value:
+        raise CredentialGone(credential.name)
+    # The search document is the public record: one builder decides what the public sees.
+    doc = build_credential_document(credential, _lookups(session, credential))
+    display = doc["display"]
+    related = [_relation(r) for r in display["related"] if r["kind"] != "required"]
+    required = [_relation(r) for r in display["related"] if r["kind"] == "required"]
+    return {
+        "id": credential.id,
+        "name": doc["name"],
+        "alternate_names": doc["alternate_names"],
+        "description": doc["description"],
+        "type": doc["type"] or None,
+        "type_label": CREDENTIAL_TYPES.get(doc["type"] or "", doc["type"] or ""),
+        "issuer": {"id": credential.org_id, "name": doc["issuer"]["name"]},
+        "website": display["url"] or None,
+        "language": doc["language"],
+        "language_label": LANGUAGES.get(doc["language"] or "", doc["language"] or ""),
+        "lifecycle": doc["lifecycle"],
+        "delivery": doc["delivery"],
+        "delivery_label": DELIVERY_MODES.get(doc["delivery"] or "", ""),
+        "cost": display["cost"],
+        "duration": display["duration"],
+        "keywords": doc["keywords"],
+        "occupations": display["occupations"],
+        "sectors": display["sectors"],
+        "skills": display["skills"],
+        "cip": display["cip"],
+        "programs": [{**p, "delivery_label": DELIVERY_MODES.get(p["delivery"] or "", "")}
+                     for p in display["programs"]],
+        "related": related,
+        "required": required,
+        "published_at": doc["published_at"],
+        "updated_at": doc["updated_at"],
+    }

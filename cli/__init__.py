@@ -1,0 +1,33 @@
+"""`catalog`: the operator's commands, one module per command group.
+
+    catalog db upgrade
+    catalog taxonomy import|bind|schemes
+    catalog index init|reindex|status|verify|repair|drain
+    catalog orgs|users|tokens ...
+    catalog demo load
+
+The CLI sits beside the web app, not inside it: it calls the domain (`catalog/`), the indexer and
+the workers directly, and reads its settings from the environment like every other process.
+"""
+from __future__ import annotations
+
+import click
+
+from cli.accounts import orgs, tokens, users
+from cli.db import db
+from cli.demo import demo
+from cli.index import index
+from cli.taxonomy import taxonomy
+from store.settings import Settings
+
+
+@click.group()
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Credential Catalog operator commands."""
+    if not isinstance(ctx.obj, Settings):
+        ctx.obj = Settings.from_env()
+
+
+for command in (db, taxonomy, index, orgs, users, tokens, demo):
+    main.add_command(command)

@@ -1,0 +1,178 @@
+"""`catalog index`: create, rebuild, check, repair and drain the search indices.
+
+Commands print a one-line summary and exit non-zero on failure; long jobs show a progress bar
+when run in a terminal.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from cli.context import settings
+
+
+@click.group()
+def index() -> None:
+    """Search indices: init, reindex, status, verify, repair, drain."""
+
+
+class IndexProgress:
+    """One progress bar per index, on stderr when it is a terminal; `update` fits both the
+    inline rebuild's callback and a worker's PROGRESS reports."""
+
+    def __init__(self):
+        from rich.progress import Progress
+
+        self.bar = Progress(transient=True, disable=not sys.stderr.isatty())
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> "IndexProgress":
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+    def update(self, name: str, done: int, total: int | None) -> None:
+        if name not in self.tasks:
+            self.tasks[name] = self.bar.add_task(f"reindex {name}", total=total)
+        self.bar.update(self.tasks[name], completed=done, total=total)
+
+
+def send_task(name: str, *args):
+    """Queue a worker task through a Celery app made from these settings.
+
+    Never `task.delay()` on a shared_task here: with no app loaded, Celery falls back to its
+    default AMQP broker on localhost and the command fails with "Connection refused".
+    """
+    from workers.app import make_celery
+
+    app = make_celery(settings())
+    return app.send_task(name, args=list(args))
+
+
+def follow(result, timeout: float) -> dict:
+    """Follow a Celery task's PROGRESS updates with a progress bar until it finishes."""
+    started = time.monotonic()
+    warned = False
+    with IndexProgress() as progress:
+        while not result.ready():
+            if time.monotonic() - started > timeout:
+                raise click.ClickException(f"task {result.id} still running after {timeout:.0f} s")
+            if result.state == "PENDING" and not warned and time.monotonic() - started > 15:
+                click.echo("waiting for a worker to pick the task up (is `make dev` or a worker running?)", err=True)
+                warned = True
+            info = result.info if result.state == "PROGRESS" and isinstance(result.info, dict) else None
+            if info:
+                progress.update(info["index"], info["done"], info.get("total"))
+            time.sleep(0.3)
+    if result.failed():
+        raise click.ClickException(f"task failed: {result.result!r}")
+    return result.result
+
+
+@index.command("init")
+@click.option("--inline", is_flag=True, help="Run here instead of on a worker.")
+def index_init(inline: bool) -> None:
+    """Create missing indices and aliases."""
+    from indexer import operations
+
+    if inline:
+        created = {k: v for k, v in operations.init_indices(settings()).items() if v}
+    else:
+        created = follow(send_task("workers.tasks.init_indices"), 120)["created"]
+    click.echo("index init: " + (", ".join(f"{k} -> {v}" for k, v in created.items()) or "nothing missing"))
+
+
+@index.command("reindex")
+@click.argument("target", default="all")
+@click.option("--wait", is_flag=True, help="Follow the worker's progress until it finishes.")
+@click.option("--inline", is_flag=True, help="Run here instead of on a worker (implies --wait).")
+@click.option("--timeout", default=3 * 3600, show_default=True, help="Seconds to wait with --wait.")
+def index_reindex(target: str, wait: bool, inline: bool, timeout: int) -> None:
+    """Rebuild TARGET with zero downtime: all, credentials, taxonomies, occupations, sectors, programs, skills."""
+    from indexer import operations
+    from indexer.registry import TARGETS
+
+    if target not in TARGETS:
+        raise click.BadParameter(f"choose one of {', '.join(TARGETS)}", param_hint="TARGET")
+    if inline:
+        with IndexProgress() as progress:
+            counts = operations.reindex(settings(), target, progress.update)
+        click.echo("reindexed " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+        return
+    result = send_task("workers.tasks.reindex", target)
+    if not wait:
+        click.echo(f"reindex {target} queued as task {result.id}; follow it with --wait or `catalog index status`")
+        return
+    outcome = follow(result, timeout)
+    if "skipped" in outcome:
+        raise click.ClickException(f"reindex skipped: {outcome['skipped']}")
+    click.echo("reindexed " + ", ".join(f"{k}: {v}" for k, v in outcome["reindexed"].items()))
+
+
+@index.command("status")
+@click.option("--json", "as_json", is_flag=True)
+def index_status(as_json: bool) -> None:
+    """Aliases, document counts against the database, outbox backlog and dead letters."""
+    from indexer import operations
+
+    report = operations.status(settings())
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    for name, info in report["indices"].items():
+        target = ", ".join(info["indices"]) or "(missing)"
+        docs = "-" if info["documents"] is None else info["documents"]
+        click.echo(f"{info['alias']:<32} -> {target:<44} docs {docs} / db {info['expected']}")
+    ob = report["outbox"]
+    click.echo(f"outbox: {ob['pending']} pending (oldest {ob['oldest_pending'] or '-'}), {ob['dead']} dead")
+    for dead in ob["dead_letters"]:
+        click.echo(f"  dead #{dead['id']} {dead['entity']} {dead['entity_id']} after {dead['attempts']} attempts: {dead['error'][:120]}")
+
+
+@index.command("verify")
+def index_verify() -> None:
+    """Compare (id, revision) of published credentials with the index; exit 1 on drift."""
+    from indexer import operations
+
+    drift = operations.verify(settings())
+    if not drift:
+        click.echo("verify: no drift")
+        return
+    click.echo(f"verify: drift in {len(drift.ids)} credentials: {len(drift.missing)} missing, "
+               f"{len(drift.stale)} stale, {len(drift.orphans)} not published but indexed")
+    for label, ids in (("missing", drift.missing), ("stale", drift.stale), ("orphans", drift.orphans)):
+        if ids:
+            click.echo(f"  {label}: {', '.join(map(str, ids[:50]))}{' ...' if len(ids) > 50 else ''}")
+    sys.exit(1)
+
+
+@index.command("repair")
+def index_repair() -> None:
+    """Queue every drifted credential for the relay."""
+    from indexer import operations
+    from workers.nudge import nudge_relay
+
+    queued = operations.repair(settings())
+    if queued:
+        nudge_relay(settings())
+    click.echo(f"repair: queued {queued} credentials")
+
+
+@index.command("drain")
+def index_drain() -> None:
+    """Process the outbox now, here, until nothing is due."""
+    from indexer import operations
+
+    try:
+        totals = operations.drain(settings())
+    except ConnectionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"drain: {totals['done']} done, {totals['failed']} failed")
+    if totals["failed"]:
+        sys.exit(1)
+

@@ -1,0 +1,1 @@
+"""Account pages: log in and out, register, request access, and organization administration."""

@@ -1,0 +1,1 @@
+"""Public pages: the home page, search, browse and a credential. No login."""
