@@ -43,11 +43,12 @@ services-down:
 dev: install services-up
 	@scripts/dev
 
-# The whole suite on SQLite, then everything that touches the database's concurrency (the
-# pipeline, the authoring API and accounts) again on a throwaway PostgreSQL database.
+# The layer contracts, the whole suite on SQLite, then every test that touches the database
+# (marked `db` by tests/conftest.py) again on a throwaway PostgreSQL database.
 test: install services-up browsers
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
-	CATALOG_TEST_DB=postgres $(VENV)/bin/pytest -m "pipeline or postgres" $(PYTEST_ARGS)
+	CATALOG_TEST_DB=postgres $(VENV)/bin/pytest -m db $(PYTEST_ARGS)
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)

@@ -8,8 +8,7 @@ and that credential's current revision, each save on a different credential, so 
 
 1. baseline: K saves with the relay idle;
 2. relay: an outbox event queued for every published credential and the relay running in two
-   processes (each a loop of indexer.relay.relay_once on its own session, as `catalog index
-   drain` does; the first re-queues every credential whenever the outbox runs dry, so the relay
+   processes (each a loop of indexer.relay.relay_once, as `catalog index drain` does; the first re-queues every credential whenever the outbox runs dry, so the relay
    never idles), while K more saves go out at the same pace.
 
 Processes, not threads, so SQLite's single-writer lock is contended as between web and worker in
@@ -23,7 +22,7 @@ confirmed per second while the phase-2 saves ran.
 Everything it creates is dropped on the way out: database, indices, and the Redis queue that the
 web app's after-commit relay nudges fill (no Celery worker listens to it here). Project code it
 calls, besides bench/load.py and bench/sandbox.py, each imported at the top of its one user:
-webapp.wsgi:app (gunicorn), webapp.accounts_service (create_user, create_token),
+webapp.wsgi:app (gunicorn), catalog.accounts.service (create_user, create_token),
 indexer.sources.published_credential_ids, store.outbox.record_change, indexer.relay.relay_once,
 indexer.client.bulk_client, store.db.session_scope and store.settings.Settings.
 """
@@ -47,7 +46,7 @@ WARMUP = 10
 def editor_token(settings: Settings) -> str:
     """A Bearer token for a platform admin, who may edit every generated credential."""
     from store.db import session_scope
-    from webapp import accounts_service as accounts
+    from catalog.accounts import service as accounts
 
     with session_scope(settings.database_url) as session:
         user = accounts.create_user(session, "bench@save-latency.example", secrets.token_urlsafe(16),
@@ -77,24 +76,19 @@ def queue_all(settings: Settings, pairs: list[tuple[int, int]]) -> None:
 def relay_loop(settings: Settings, worker: int, pairs: list[tuple[int, int]], stop, done, batches) -> None:
     """A relay process: relay_once until told to stop; worker 0 re-queues everything when dry."""
     from indexer.client import bulk_client
-    from indexer.relay import relay_once
-    from store.db import session_scope
+    from indexer.relay import RELAY_TIMEOUT, relay_once
 
-    client = bulk_client(settings.opensearch_url, settings.bulk_timeout)
-    with session_scope(settings.database_url) as session:
-        while not stop.is_set():
-            result = relay_once(session, client, settings.index_prefix)
-            # An empty claim returns inside the transaction that read it, which on SQLite holds
-            # the write lock (BEGIN IMMEDIATE); drain and the Celery task end there, so end it too.
-            session.commit()
-            with done.get_lock():
-                done.value += result.done
-                batches.value += bool(result.claimed)
-            if not result.claimed:
-                if worker == 0:
-                    queue_all(settings, pairs)
-                else:
-                    time.sleep(0.01)
+    client = bulk_client(settings.opensearch_url, RELAY_TIMEOUT)
+    while not stop.is_set():
+        result = relay_once(settings, client)
+        with done.get_lock():
+            done.value += result.done
+            batches.value += bool(result.claimed)
+        if not result.claimed:
+            if worker == 0:
+                queue_all(settings, pairs)
+            else:
+                time.sleep(0.01)
 
 
 def timed_saves(url: str, token: str, targets: list[tuple[int, int]], interval: float, clients: int) -> Run:

@@ -57,6 +57,18 @@ def throwaway_database(directory: Path, name: str) -> Iterator[str]:
         yield f"sqlite:///{directory / f'{name}.db'}"
 
 
+# A test that uses one of these touches the database, so `make test` runs it again on PostgreSQL
+# (`-m db`). Marking by fixture rather than by a list of modules means a new test module cannot
+# be forgotten.
+DATABASE_FIXTURES = {"settings", "database"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     """Settings for this run; also exported so worker subprocesses inherit them."""

@@ -16,7 +16,6 @@ from store.db import session_scope
 from store.models import AccessRequest, Credential, Membership, Organization, OutboxEvent, Program, User
 from catalog.accounts import service as accounts
 
-pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 
 PASSWORD = "correct horse battery"
 

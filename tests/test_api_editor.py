@@ -26,7 +26,6 @@ from catalog.authoring import service
 from catalog.authoring.snapshot import section_snapshot
 from webapp.api.openapi.authoring import AUTHORING_PATHS, AUTHORING_SCHEMAS, AUTHORING_SECURITY_SCHEMES
 
-pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 
 API = "/api/v1/editor/credentials"
 PASSWORD = "correct horse battery"

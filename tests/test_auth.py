@@ -25,7 +25,6 @@ from webapp.auth import (
 )
 from catalog.accounts.passwords import hash_password, verify_password
 
-pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 
 PASSWORD = "correct horse battery"
 

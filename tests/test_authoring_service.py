@@ -10,8 +10,6 @@ from store.models import Credential, OutboxEvent, Organization, RevisionEntry, U
 from catalog.authoring import service
 from catalog.authoring.validation import ValidationError
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture()
 def org(db_session):

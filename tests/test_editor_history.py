@@ -1,15 +1,12 @@
 """The editor's history page shows who changed what, with codes turned into labels."""
 from __future__ import annotations
 
-import pytest
 
 from store.db import session_scope
 from store.models import Credential
 from tests.test_editor_pages import log_in, make_org, make_person, text
 from catalog.authoring import service
 from webapp.editor.lookups import show_value
-
-pytestmark = pytest.mark.postgres
 
 
 def test_history_names_codes_by_their_labels(client, settings):

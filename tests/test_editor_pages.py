@@ -20,7 +20,6 @@ from catalog.accounts import service as accounts
 from webapp.editor import forms
 from webapp.editor.tabs import TABS
 
-pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 
 PASSWORD = "correct horse battery"
 

@@ -21,7 +21,8 @@ from catalog.taxonomy import import_bundled
 from tests.support.factories import edit, make_credential, make_org_and_editor, set_status, wait_for
 from tests.support.services import CeleryProcess, PrivateOpenSearch, PrivateRedis
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
+# It builds its own database (throwaway_database), so it names the db marker itself.
+pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.db]
 
 LEASE_SECONDS = 4
 

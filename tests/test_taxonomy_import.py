@@ -17,7 +17,6 @@ from store.models import Concept, Scheme
 from store.settings import Settings
 from cli import main
 
-pytestmark = pytest.mark.postgres  # make test reruns these on PostgreSQL
 
 STATE_SECTORS = """code,label,alt_labels,description,broader
 OH-HC,Health Care,Healthcare|Medical,Ohio's health care sector,

@@ -69,3 +69,16 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2, message: s
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {message} (last value {last!r})")
+
+
+def assert_gives_up_after(opensearch_url: str, timeout: float) -> None:
+    """The web's OpenSearch client for this URL waits `timeout` seconds, once, with no retry.
+
+    Tests of a hung node assert this rather than a wall-clock time, which flakes on a busy machine;
+    their pytest timeout catches a client that hangs regardless.
+    """
+    from indexer.client import web_client
+
+    transport = web_client(opensearch_url, timeout).transport
+    assert transport.max_retries == 0
+    assert [c.timeout for c in transport.connection_pool.connections] == [timeout]
