@@ -54,9 +54,12 @@ class RelayResult:
     errors: dict[int, str] = field(default_factory=dict)
 
 
-def write_credentials(session: Session, client: OpenSearch, index: str, ids: set[int],
-                      loader: LookupLoader | None = None) -> dict[int, str | None]:
-    """Make `index` agree with the database for `ids`. Returns id -> error (None when confirmed)."""
+def relay_actions(session: Session, index: str, ids: set[int], loader: LookupLoader | None = None) -> list[dict]:
+    """What the relay writes to `index` for `ids`, read from the database as it is now.
+
+    Published credentials are indexed; any other (draft, archived, deleted) is deleted. Both carry
+    the revision as an external version, so an older write can never replace a newer one.
+    """
     credentials = load_credentials(session, ids)
     published = [c for c in credentials.values() if c.status == Status.published.value]
     lookups = (loader or LookupLoader(session)).for_batch(published) if published else None
@@ -72,6 +75,11 @@ def write_credentials(session: Session, client: OpenSearch, index: str, ids: set
             if credential is not None:
                 action.update(_version=credential.revision, _version_type="external_gte")
             actions.append(action)
+    return actions
+
+
+def write_actions(client: OpenSearch, actions: list[dict]) -> dict[int, str | None]:
+    """Send `actions` in bulk. Returns credential id -> error, or None when OpenSearch confirmed it."""
     outcome: dict[int, str | None] = {}
     for ok, item in helpers.streaming_bulk(client, actions, raise_on_error=False, raise_on_exception=True,
                                            max_retries=3, initial_backoff=1, chunk_size=500):
@@ -83,6 +91,12 @@ def write_credentials(session: Session, client: OpenSearch, index: str, ids: set
         else:
             outcome[cid] = f"{status}: {info.get('error')}"
     return outcome
+
+
+def write_credentials(session: Session, client: OpenSearch, index: str, ids: set[int],
+                      loader: LookupLoader | None = None) -> dict[int, str | None]:
+    """Make `index` agree with the database for `ids`. Returns id -> error (None when confirmed)."""
+    return write_actions(client, relay_actions(session, index, ids, loader))
 
 
 def relay_once(settings: Settings, client: OpenSearch, limit: int = BATCH) -> RelayResult:

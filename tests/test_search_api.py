@@ -7,7 +7,6 @@ this module's own issuer, and facet assertions look only at values this module c
 from __future__ import annotations
 
 import socket
-
 import uuid
 from dataclasses import replace
 from urllib.parse import quote
