@@ -50,7 +50,7 @@ def operations(path_regex: str, modes=tuple(GenerationMode)):
 
 
 public_api = operations("^/(api/v1/(search|credentials|openapi)|healthz)")
-# Autocomplete (webapp/autocomplete.py) takes an empty `size=` as the default, which schemathesis
+# Autocomplete (webapp/api/autocomplete.py) takes an empty `size=` as the default, which schemathesis
 # counts as invalid input accepted; its own tests cover bad input, so here it gets valid requests.
 autocomplete = operations("^/api/v1/autocomplete", modes=[GenerationMode.POSITIVE])
 # Likewise the authoring API's own tests (tests/test_api_editor.py) own its invalid-input cases;

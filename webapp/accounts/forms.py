@@ -1,7 +1,7 @@
 """The account pages' forms (Flask-WTF: every form carries and checks a CSRF token).
 
 Forms check shape (required, length, email syntax); rules that need the database (duplicate
-email, one pending request, last admin) live in accounts_service and come back as field errors.
+email, one pending request, last admin) live in catalog.accounts.service and come back as field errors.
 """
 from __future__ import annotations
 

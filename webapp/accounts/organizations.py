@@ -1,6 +1,6 @@
 """Deciding access requests (platform admins) and managing an organization (its admins).
 
-Every change goes through `accounts_service` in the request's one transaction; a rename there
+Every change goes through `catalog.accounts.service` in the request's one transaction; a rename there
 also queues the organization's published credentials for reindexing, so search shows the new
 issuer name without anyone running a command.
 """

@@ -1,7 +1,7 @@
 """Account pages: register, log in and out, my account, and asking for authoring access.
 
 Reviewing access requests and managing an organization's members live in
-`webapp/organizations.py`; both go through `accounts_service`, which holds the rules.
+`webapp/accounts/organizations.py`; both go through `catalog.accounts.service`, which holds the rules.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """From submitted tab forms to the authoring service's payloads, and from its errors to fields.
 
-The service (webapp/authoring) validates every payload, for these pages and for the authoring
+The service (catalog/authoring) validates every payload, for these pages and for the authoring
 API alike, so the pages do not repeat its rules in WTForms classes: they only translate field
 names into payload shapes, and error keys ("cost.amount", "skills[1].min_level") back into the
 field ids and sentences the page shows. Flask-WTF still guards every form with its CSRF token.

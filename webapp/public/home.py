@@ -1,5 +1,5 @@
 """The landing page: a search box and the ways into browsing. Search and credential pages live in
-search_views.py, the public JSON API in api_public.py."""
+search.py beside it, the public JSON API in webapp/api/public.py."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template

@@ -1,8 +1,8 @@
 """The authoring API's part of the OpenAPI 3.0 document: path items, schemas, security scheme.
 
-webapp/openapi.py assembles the published document from this fragment and the public one.
+webapp/api/openapi/__init__.py assembles the published document from this fragment and the public one.
 Paths are absolute (no `servers` prefix); schema names start with "Editor" so they never collide
-with the public API's. Every answer webapp/api_editor.py can give is listed here, and
+with the public API's. Every answer webapp/api/editor.py can give is listed here, and
 tests/test_api_editor.py runs schemathesis over this fragment to hold the two together.
 """
 from __future__ import annotations
