@@ -21,7 +21,7 @@ from indexer.client import web_client
 from indexer.facets import BROWSE, DEFAULT_SIZE, FACETS, MAX_QUERY_CHARS, MAX_WINDOW, SORTS, Facet, label_values
 from indexer.search import BadSearchRequest, FacetCounts, SearchRequest, SearchResult, browse
 from catalog.search.service import CredentialGone, CredentialNotFound, SearchUnavailable
-from webapp.api.public import hit_json, public_credential, request_from_args, search_now
+from webapp.searching import hit_json, public_credential, request_from_args, search_now
 from webapp.database import db
 
 bp = Blueprint("search", __name__)
