@@ -158,7 +158,8 @@ def index_status(as_json: bool, older_than: float) -> None:
     if not report["orphans"]:
         click.echo(f"orphaned indices: none (no alias, older than {older_than:g} min)")
     else:
-        click.echo(f"orphaned indices (no alias, older than {older_than:g} min; `catalog index cleanup` deletes them):")
+        click.echo(f"orphaned indices (no alias, older than {older_than:g} min; "
+                   "`catalog index cleanup` deletes them):")
         for orphan in report["orphans"]:
             click.echo(f"  {orphan['index']}  created {orphan['created_at']} ({orphan['age_minutes']:g} min ago)")
 
@@ -206,7 +207,6 @@ def index_drain() -> None:
         sys.exit(1)
 
 
-
 @index.command("unlock")
 def index_unlock() -> None:
     """Remove the rebuild lock now, e.g. after its holder died, instead of waiting for it to expire.
@@ -217,7 +217,8 @@ def index_unlock() -> None:
 
     removed = operations.unlock(settings())
     if removed is None:
-        raise click.ClickException(f"no rebuild lock is held for prefix {settings().index_prefix!r}; nothing to unlock")
+        prefix = settings().index_prefix
+        raise click.ClickException(f"no rebuild lock is held for prefix {prefix!r}; nothing to unlock")
     click.echo(f"unlock: removed the rebuild lock held by {removed.holder.describe()}")
 
 
