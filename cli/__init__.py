@@ -2,7 +2,7 @@
 
     catalog db upgrade
     catalog taxonomy import|bind|schemes
-    catalog index init|reindex|status|verify|repair|drain
+    catalog index init|reindex|status|verify|repair|drain|unlock|cleanup
     catalog orgs|users|tokens ...
     catalog demo load
 

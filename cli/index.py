@@ -16,7 +16,19 @@ from cli.context import settings
 
 @click.group()
 def index() -> None:
-    """Search indices: init, reindex, status, verify, repair, drain."""
+    """Search indices: init, reindex, status, verify, repair, drain, unlock, cleanup."""
+
+
+def older_than_option(help_text: str):
+    from indexer.operations import ORPHAN_MINUTES
+
+    return click.option("--older-than", "older_than", type=click.FloatRange(min=0), default=ORPHAN_MINUTES,
+                        show_default=True, metavar="MINUTES", help=help_text)
+
+
+def unlock_hint() -> str:
+    return (f"if that process is gone, `catalog index unlock` frees the lock now; otherwise it expires "
+            f"{settings().rebuild_lock_seconds:g} s after its holder's last renewal")
 
 
 class IndexProgress:
@@ -100,8 +112,16 @@ def index_reindex(target: str, wait: bool, inline: bool, timeout: int) -> None:
     if target not in TARGETS:
         raise click.BadParameter(f"choose one of {', '.join(TARGETS)}", param_hint="TARGET")
     if inline:
-        with IndexProgress() as progress:
-            counts = operations.reindex(settings(), target, progress.update)
+        from indexer.rebuild_lock import LockLost, RebuildLocked
+
+        try:
+            with IndexProgress() as progress:
+                counts = operations.reindex(settings(), target, progress.update)
+        except RebuildLocked as exc:
+            raise click.ClickException(f"reindex refused: {exc}; {unlock_hint()}") from exc
+        except LockLost as exc:
+            raise click.ClickException(f"reindex stopped before swapping the alias: {exc}; the new index was "
+                                       "deleted and the alias left as it was") from exc
         click.echo("reindexed " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
         return
     result = send_task("workers.tasks.reindex", target)
@@ -110,17 +130,19 @@ def index_reindex(target: str, wait: bool, inline: bool, timeout: int) -> None:
         return
     outcome = follow(result, timeout)
     if "skipped" in outcome:
-        raise click.ClickException(f"reindex skipped: {outcome['skipped']}")
+        raise click.ClickException(f"reindex skipped: {outcome['skipped']}; {unlock_hint()}")
     click.echo("reindexed " + ", ".join(f"{k}: {v}" for k, v in outcome["reindexed"].items()))
 
 
 @index.command("status")
 @click.option("--json", "as_json", is_flag=True)
-def index_status(as_json: bool) -> None:
-    """Aliases, document counts against the database, outbox backlog and dead letters."""
+@older_than_option("List indices without an alias created more than MINUTES ago as orphans.")
+def index_status(as_json: bool, older_than: float) -> None:
+    """Aliases, document counts against the database, outbox backlog, dead letters, the rebuild
+    lock's holder and orphaned indices."""
     from indexer import operations
 
-    report = operations.status(settings())
+    report = operations.status(settings(), older_than)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -132,6 +154,14 @@ def index_status(as_json: bool) -> None:
     click.echo(f"outbox: {ob['pending']} pending (oldest {ob['oldest_pending'] or '-'}), {ob['dead']} dead")
     for dead in ob["dead_letters"]:
         click.echo(f"  dead #{dead['id']} {dead['entity']} {dead['entity_id']} after {dead['attempts']} attempts: {dead['error'][:120]}")
+    click.echo(f"rebuild lock: {'held by ' + report['lock']['held_by'] if report['lock'] else 'free'}")
+    if not report["orphans"]:
+        click.echo(f"orphaned indices: none (no alias, older than {older_than:g} min)")
+    else:
+        click.echo(f"orphaned indices (no alias, older than {older_than:g} min; "
+                   "`catalog index cleanup` deletes them):")
+        for orphan in report["orphans"]:
+            click.echo(f"  {orphan['index']}  created {orphan['created_at']} ({orphan['age_minutes']:g} min ago)")
 
 
 @index.command("verify")
@@ -176,3 +206,39 @@ def index_drain() -> None:
     if totals["failed"]:
         sys.exit(1)
 
+
+@index.command("unlock")
+def index_unlock() -> None:
+    """Remove the rebuild lock now, e.g. after its holder died, instead of waiting for it to expire.
+
+    A holder that is still alive notices and stops before it swaps its alias.
+    """
+    from indexer import operations
+
+    removed = operations.unlock(settings())
+    if removed is None:
+        prefix = settings().index_prefix
+        raise click.ClickException(f"no rebuild lock is held for prefix {prefix!r}; nothing to unlock")
+    click.echo(f"unlock: removed the rebuild lock held by {removed.holder.describe()}")
+
+
+@index.command("cleanup")
+@older_than_option("Only indices without an alias created more than MINUTES ago.")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
+def index_cleanup(older_than: float, dry_run: bool) -> None:
+    """Delete orphaned indices: this prefix's indices that no alias points at, left by a rebuild
+    that died before its swap. Never touches an aliased index or another prefix's index."""
+    from indexer import operations
+    from indexer.rebuild_lock import RebuildLocked
+
+    try:
+        found = operations.cleanup(settings(), older_than, dry_run=dry_run)
+    except RebuildLocked as exc:
+        raise click.ClickException(f"cleanup refused while a rebuild may be loading a new index: {exc}; "
+                                   f"{unlock_hint()}") from exc
+    verb = "would delete" if dry_run else "deleted"
+    noun = "index" if len(found) == 1 else "indices"
+    if found:
+        click.echo(f"cleanup: {verb} {len(found)} orphaned {noun}: " + ", ".join(orphan.index for orphan in found))
+    else:
+        click.echo(f"cleanup: {verb} 0 orphaned indices (none without an alias older than {older_than:g} min)")

@@ -4,13 +4,18 @@ A rebuild loads a new, randomly named physical index with replicas 0 and refresh
 its settings, lets the caller catch it up with changes that arrived meanwhile, and then moves
 the alias in one atomic `update_aliases` call. Until that call, readers see the old index; if
 anything fails, the new index is deleted and the old one keeps serving.
+
+A process killed mid-rebuild cannot delete its new index; `unaliased_indices` finds such
+orphans for `catalog index status` and `catalog index cleanup`.
 """
 from __future__ import annotations
 
 import logging
 import queue
+import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -199,6 +204,37 @@ def rebuild(
     if progress:
         progress(counts["indexed"])
     return RebuildResult(index=target, indexed=counts["indexed"], errors=counts["errors"], replaced=replaced)
+
+
+@dataclass(frozen=True)
+class UnaliasedIndex:
+    index: str
+    created_at: float   # seconds since the epoch, from the index's creation_date
+
+    def age_minutes(self, now: float | None = None) -> float:
+        return ((now or time.time()) - self.created_at) / 60
+
+
+def physical_name_pattern(specs: Iterable[IndexSpec], prefix: str) -> re.Pattern:
+    """Exactly the names `new_physical_name` gives under `prefix`: `<prefix><alias>-v<N>-<hex>`.
+
+    Anchored on a known alias right after the prefix, so another deployment whose prefix merely
+    starts with ours (`catalog-` and `catalog-staging-`) never matches.
+    """
+    names = "|".join(sorted(re.escape(spec.name) for spec in specs))
+    return re.compile(rf"{re.escape(prefix)}(?:{names})-v\d+-[0-9a-f]+")
+
+
+def unaliased_indices(client: OpenSearch, specs: Iterable[IndexSpec], prefix: str) -> list[UnaliasedIndex]:
+    """This prefix's physical indices that no alias points at, oldest first."""
+    pattern = physical_name_pattern(specs, prefix)
+    aliases = client.indices.get_alias(index=f"{prefix}*")
+    names = [name for name, info in aliases.items() if pattern.fullmatch(name) and not info.get("aliases")]
+    if not names:
+        return []
+    created = client.indices.get_settings(index=",".join(names), name="index.creation_date")
+    found = [UnaliasedIndex(name, int(created[name]["settings"]["index"]["creation_date"]) / 1000) for name in names]
+    return sorted(found, key=lambda item: (item.created_at, item.index))
 
 
 def drop_all(client: OpenSearch, prefix: str) -> None:

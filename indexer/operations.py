@@ -6,7 +6,9 @@ either, so each operation is a plain function of settings (and a progress callba
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable
 
 from opensearchpy import NotFoundError, helpers
@@ -14,7 +16,8 @@ from sqlalchemy import func, select
 
 from indexer.client import bulk_client
 from indexer.dependents import queue_credentials
-from indexer.lifecycle import aliased_indices, ensure_index, rebuild
+from indexer.lifecycle import UnaliasedIndex, aliased_indices, ensure_index, rebuild, unaliased_indices
+from indexer.rebuild_lock import HeldLock, LockState, current, force_unlock, rebuild_lock
 from indexer.registry import INDICES, TARGETS, VOCABULARIES
 from indexer.relay import RELAY_TIMEOUT, replay_since, run_relay
 from indexer.sources import concept_actions, credential_actions, credential_counts, published_credential_ids
@@ -25,6 +28,10 @@ from store.settings import Settings
 from store.vocabulary import bound_scheme
 
 log = logging.getLogger(__name__)
+
+# An index without an alias this old is an orphan; younger ones may be one that `init` is about
+# to alias or a rebuild is loading. Longer than any step between creating an index and aliasing it.
+ORPHAN_MINUTES = 30
 
 Progress = Callable[[str, int, int | None], None]
 
@@ -46,36 +53,54 @@ def expected_count(settings: Settings, name: str) -> int:
         return session.scalar(select(func.count()).select_from(Concept).join(Scheme).where(Scheme.name == scheme)) or 0
 
 
-def reindex(settings: Settings, target: str, progress: Progress | None = None) -> dict[str, int]:
-    """Rebuild every index in `target` (a name from TARGETS) with zero downtime."""
+def reindex(settings: Settings, target: str, progress: Progress | None = None, task: str = "inline") -> dict[str, int]:
+    """Rebuild every index in `target` (a name from TARGETS) with zero downtime.
+
+    Holds the prefix's rebuild lock throughout, or raises RebuildLocked; `task` names this holder
+    (a Celery task id, or "inline") for `catalog index status`. A rebuild that loses the lock
+    stops before its alias swap and deletes its new index.
+    """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     client = _client(settings)
     counts = {}
-    for name in TARGETS[target]:
-        spec = INDICES[name]
-        total = expected_count(settings, name)
-        report = (lambda done, n=name, t=total: progress(n, done, t)) if progress else None
-        if report:
-            report(0)
-        with session_scope(settings.database_url, write=False) as session:
-            if name == "credentials":
-                mark = session.scalar(select(func.max(OutboxEvent.id))) or 0
-                state = {"mark": mark}
-
-                def catch_up(index: str, state=state) -> None:
-                    with session_scope(settings.database_url, write=False) as replay_session:
-                        state["mark"] = replay_since(replay_session, client, index, state["mark"])
-
-                result = rebuild(client, spec, settings.index_prefix, credential_actions(session),
-                                 catch_up=catch_up, progress=report)
-                # The relay may have written to the old index between the catch-up and the swap.
-                catch_up(result.index)
-            else:
-                result = rebuild(client, spec, settings.index_prefix, concept_actions(session, name), progress=report)
-        counts[name] = result.indexed
-        log.info("reindexed %s: %d documents into %s", name, result.indexed, result.index)
+    with rebuild_lock(settings, f"reindex {target}", task) as held:
+        for name in TARGETS[target]:
+            counts[name] = _rebuild_one(settings, client, name, held, progress)
     return counts
+
+
+def _rebuild_one(settings: Settings, client, name: str, held: HeldLock, progress: Progress | None) -> int:
+    spec = INDICES[name]
+    total = expected_count(settings, name)
+
+    def report(done: int) -> None:
+        held.check()
+        if progress:
+            progress(name, done, total)
+
+    report(0)
+    with session_scope(settings.database_url, write=False) as session:
+        if name == "credentials":
+            state = {"mark": session.scalar(select(func.max(OutboxEvent.id))) or 0}
+
+            def catch_up(index: str) -> None:
+                with session_scope(settings.database_url, write=False) as replay_session:
+                    state["mark"] = replay_since(replay_session, client, index, state["mark"])
+
+            def before_swap(index: str) -> None:
+                catch_up(index)
+                held.ensure_held()
+
+            result = rebuild(client, spec, settings.index_prefix, credential_actions(session),
+                             catch_up=before_swap, progress=report)
+            # The relay may have written to the old index between the catch-up and the swap.
+            catch_up(result.index)
+        else:
+            result = rebuild(client, spec, settings.index_prefix, concept_actions(session, name),
+                             catch_up=lambda index: held.ensure_held(), progress=report)
+    log.info("reindexed %s: %d documents into %s", name, result.indexed, result.index)
+    return result.indexed
 
 
 def refresh_concept_counts(settings: Settings) -> int:
@@ -158,7 +183,42 @@ def drain(settings: Settings, budget_seconds: float = 600.0) -> dict[str, int]:
     return {"done": totals.done, "failed": totals.failed}
 
 
-def status(settings: Settings) -> dict:
+def orphans(settings: Settings, older_than_minutes: float = ORPHAN_MINUTES) -> list[UnaliasedIndex]:
+    """This prefix's physical indices with no alias, created more than `older_than_minutes` ago:
+    what a rebuild killed before its swap leaves behind."""
+    now = time.time()
+    return [found for found in unaliased_indices(_client(settings), INDICES.values(), settings.index_prefix)
+            if found.age_minutes(now) >= older_than_minutes]
+
+
+def cleanup(settings: Settings, older_than_minutes: float = ORPHAN_MINUTES,
+            dry_run: bool = False) -> list[UnaliasedIndex]:
+    """Delete orphaned indices (see `orphans`); returns them. With `dry_run`, only list them.
+
+    Holds the rebuild lock while deleting, so no rebuild starts and creates a new, not yet aliased
+    index meanwhile; raises RebuildLocked while one runs.
+    """
+    if dry_run:
+        return orphans(settings, older_than_minutes)
+    client = _client(settings)
+    with rebuild_lock(settings, "cleanup"):
+        found = orphans(settings, older_than_minutes)
+        for orphan in found:
+            client.indices.delete(index=orphan.index, ignore_unavailable=True)
+            log.info("cleanup: deleted orphaned index %s", orphan.index)
+    return found
+
+
+def lock_state(settings: Settings) -> LockState | None:
+    return current(settings)
+
+
+def unlock(settings: Settings) -> LockState | None:
+    """Remove the rebuild lock whoever holds it; returns what was removed, or None."""
+    return force_unlock(settings)
+
+
+def status(settings: Settings, orphan_minutes: float = ORPHAN_MINUTES) -> dict:
     client = _client(settings)
     report = {"indices": {}, "outbox": {}}
     for name, spec in INDICES.items():
@@ -184,4 +244,16 @@ def status(settings: Settings) -> dict:
         "dead": b.dead,
         "dead_letters": [dict(id=r[0], entity=r[1], entity_id=r[2], attempts=r[3], error=r[4]) for r in dead],
     }
+    lock = lock_state(settings)
+    report["lock"] = lock.as_dict() if lock else None
+    now = time.time()
+    report["orphans"] = [
+        {"index": found.index, "created_at": _iso(found.created_at), "age_minutes": round(found.age_minutes(now), 1)}
+        for found in orphans(settings, orphan_minutes)
+    ]
+    report["orphan_minutes"] = orphan_minutes
     return report
+
+
+def _iso(epoch_seconds: float) -> str:
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -31,6 +31,9 @@ class Settings:
     bulk_timeout: float = 120.0
     # How long a relay's claim on outbox rows lasts; rows of a relay that died come back after it.
     outbox_lease_seconds: float = 60.0
+    # The rebuild lock's time to live. Its holder renews it every third of this, so a holder that
+    # died (a SIGKILLed worker) blocks the next rebuild for at most this long.
+    rebuild_lock_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -41,6 +44,7 @@ class Settings:
             "index_prefix": os.environ.get("INDEX_PREFIX", cls.index_prefix),
             "secret_key": os.environ.get("SECRET_KEY", cls.secret_key),
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
+            "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
         }
         values.update(overrides)
         return cls(**values)

@@ -104,13 +104,10 @@ def test_a_rejected_document_fails_the_rebuild_without_touching_the_alias(catalo
 
 
 def test_two_reindexes_cannot_run_at_once(catalog, worker):
-    from workers.tasks import _lock
+    from indexer.rebuild_lock import rebuild_lock
+    from workers.tasks import reindex
 
-    lock = _lock(catalog, "all")
-    assert lock.acquire()
-    try:
-        from workers.tasks import reindex
-
-        assert reindex.apply_async(args=["sectors"]).get(timeout=30) == {"skipped": "another reindex is running"}
-    finally:
-        lock.release()
+    with rebuild_lock(catalog, "reindex all", task="test-holder"):
+        outcome = reindex.apply_async(args=["sectors"]).get(timeout=30)
+    assert outcome["skipped"].startswith("the rebuild lock is held by ")
+    assert "(task test-holder, reindex all since " in outcome["skipped"]

@@ -5,11 +5,11 @@ import logging
 import socket
 import time
 
-import redis
 from celery import shared_task
 
 from indexer import operations
 from indexer.client import bulk_client
+from indexer.rebuild_lock import RebuildLocked
 from indexer.relay import RELAY_TIMEOUT, run_relay
 from store.db import session_scope
 from store.outbox import purge_done
@@ -40,29 +40,22 @@ def relay_outbox(budget_seconds: float = 20.0) -> dict:
     return {"done": totals.done, "failed": totals.failed}
 
 
-def _lock(settings, target: str):
-    client = redis.Redis.from_url(settings.redis_url)
-    # Held for the whole rebuild; the timeout only frees it if the worker died holding it.
-    return client.lock(f"{settings.index_prefix}reindex-lock:{target}", timeout=3 * 60 * 60, blocking=False)
-
-
 @shared_task(name="workers.tasks.reindex", bind=True)
 def reindex(self, target: str = "all") -> dict:
+    """Rebuild `target` under the prefix's rebuild lock (see indexer.rebuild_lock); skipped, with
+    the holder named, while another rebuild holds it."""
     settings = _settings()
-    lock = _lock(settings, "all")
-    if not lock.acquire():
-        return {"skipped": "another reindex is running"}
+    # Progress is reported from the bulk threads, where Celery's per-thread request (and so the
+    # task id update_state would use) is not set.
+    task_id = self.request.id
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        self.update_state(task_id=task_id, state="PROGRESS", meta={"index": name, "done": done, "total": total})
+
     try:
-        # Progress is reported from the bulk threads, where Celery's per-thread request (and so
-        # the task id update_state would use) is not set.
-        task_id = self.request.id
-
-        def progress(name: str, done: int, total: int | None) -> None:
-            self.update_state(task_id=task_id, state="PROGRESS", meta={"index": name, "done": done, "total": total})
-
-        counts = operations.reindex(settings, target, progress)
-    finally:
-        lock.release()
+        counts = operations.reindex(settings, target, progress, task=task_id)
+    except RebuildLocked as exc:
+        return {"skipped": str(exc)}
     return {"reindexed": counts}
 
 
