@@ -128,6 +128,18 @@ def users_grant(email: str, org_ref: str | None, role: str | None, platform_admi
     click.echo(line)
 
 
+@users.command("set-password")
+@click.option("--email", required=True)
+def users_set_password(email: str) -> None:
+    """Give a user a new password (read from standard input) and end all of their sessions."""
+    password = read_password()
+    with transaction() as session:
+        user = accounts.get_user(session, email)
+        accounts.change_password(session, user, password)
+        line = f"new password for {user.email}; they were signed out of every session"
+    click.echo(line)
+
+
 # --- API tokens -------------------------------------------------------------------------------
 
 

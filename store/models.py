@@ -117,6 +117,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of every login session's id (get_id): raising it ends all of the user's sessions at
+    # once, wherever their cookies are. Logging out and changing the password raise it.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -128,7 +131,8 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session stores (Flask-Login's "alternative token"): `<id>:<session_version>`."""
+        return f"{self.id}:{self.session_version}"
 
     def role_in(self, org_id: int) -> str | None:
         for m in self.memberships:

@@ -22,6 +22,10 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     # CATALOG_PUBLIC_API_RATE_LIMIT="600/minute"; explicit keyword config wins over it.
     app.config.from_prefixed_env("CATALOG")
     app.config.update(config)
+    from webapp import security
+
+    # Before anything else: in production, no app at all rather than one whose sessions can be forged.
+    security.require_secret_key(app, settings)
     # Keep keys in the order the code builds them (JSON_SORT_KEYS is gone from Flask 3).
     app.json.sort_keys = False
 

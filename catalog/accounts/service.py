@@ -166,14 +166,18 @@ def list_orgs(session: Session) -> list[Organization]:
 # --- People and roles -------------------------------------------------------------------------
 
 
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", "password")
+
+
 def create_user(session: Session, email: str, password: str, name: str = "",
                 platform_admin: bool = False) -> User:
     email = normalize_email(email)
     local, _, domain = email.partition("@")
     if not local or not domain:
         raise Invalid(f"{email!r} is not an email address", "email")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", "password")
+    _check_password(password)
     if find_user(session, email) is not None:
         raise Conflict(f"an account with email {email!r} already exists", "email")
     user = User(email=email, name=(name or "").strip(), password_hash=hash_password(password),
@@ -181,6 +185,23 @@ def create_user(session: Session, email: str, password: str, name: str = "",
     session.add(user)
     _flush(session, f"an account with email {email!r} already exists", "email")
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log `user` out everywhere: every session cookie issued so far stops working.
+
+    Sessions carry the user's session_version (User.get_id); the web app refuses one whose
+    version is not the current one. Incremented in SQL, so two concurrent calls both count.
+    """
+    user.session_version = User.session_version + 1
+    session.flush()
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password and end every session: whoever knew the old one is logged out too."""
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    end_sessions(session, user)
 
 
 def _check_role(role: str) -> str:

@@ -99,6 +99,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    user = current_actor()
+    if user is not None:
+        # Server-side: a copy of this session's cookie must not outlive the logout. This ends
+        # the user's sessions in every browser, the price of one version per user.
+        store = db()
+        accounts.end_sessions(store, user)
+        store.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
