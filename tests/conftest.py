@@ -232,8 +232,14 @@ def browser():
 
 @pytest.fixture()
 def page(browser):
+    """A fresh browser tab; the test fails if Chromium reports a Content-Security-Policy violation
+    (an inline script or style, or a resource from elsewhere, that webapp/security.py's policy blocks)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{message.type}: {message.text}")
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)

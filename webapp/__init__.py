@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     # Sessions, Bearer tokens and CSRF; its request hook must come before any other.
     auth.init_app(app)
+    # Security headers (CSP, framing, HSTS on HTTPS) and no-store on private pages.
+    security.init_app(app)
 
     from webapp.health import bp as health_bp
     from webapp.public.home import bp as public_bp
