@@ -84,3 +84,13 @@ def test_opensearch_image_matches_the_local_node_major_version():
     assert image.split(":")[1].split(".")[:2] == local.split(".")[:2]
     env = SERVICES["opensearch"]["environment"]
     assert env["DISABLE_SECURITY_PLUGIN"] == "true" and "-Xmx" in env["OPENSEARCH_JAVA_OPTS"]
+
+
+def test_the_image_copies_every_package_the_project_installs():
+    """A package left out of the Dockerfile installs nothing and breaks `catalog` in the image."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\S+) \1$", (ROOT / "Dockerfile").read_text(), flags=re.M))
+    assert packages <= copied, f"the Dockerfile does not COPY {sorted(packages - copied)}"
