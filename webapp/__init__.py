@@ -29,10 +29,12 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     # Keep keys in the order the code builds them (JSON_SORT_KEYS is gone from Flask 3).
     app.json.sort_keys = False
 
-    from webapp import database, errors
+    from webapp import converters, database, errors
 
     database.init_app(app)
     errors.init_app(app)
+    # Before any blueprint: their routes use the `id` converter.
+    converters.init_app(app)
 
     from webapp import auth
 

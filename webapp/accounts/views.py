@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import login_required, login_user, logout_user
 from wtforms import SelectChoice
 
+from store.ids import parse_id
 from store.models import Organization
 from catalog.accounts import service as accounts
 from webapp.accounts.forms import AccessRequestForm, LoginForm, RegisterForm
@@ -140,7 +141,8 @@ def access_request():
     if form.validate_on_submit():
         try:
             if form.mode.data == "join":
-                org = store.get(Organization, form.org_id.data)
+                org_id = parse_id(form.org_id.data)  # a posted number past MAX_ID cannot be looked up
+                org = store.get(Organization, org_id) if org_id is not None else None
                 if org is None:
                     raise accounts.NotFound("that organization is not in the catalog", "org_id")
                 accounts.request_access(store, user, join=org, message=form.message.data)

@@ -40,11 +40,11 @@ def search_api():
     return jsonify(search_json(result))
 
 
-@bp.get("/credentials/<credential_id>")
-def credential_api(credential_id: str):
+@bp.get("/credentials/<id:credential_id>")
+def credential_api(credential_id: int):
     try:
         return jsonify(public_credential(credential_id))
     except CredentialNotFound:
-        return json_error(404, "not_found", f"no published credential has the id {credential_id[:20]!r}")
+        return json_error(404, "not_found", f"no published credential has the id {credential_id}")
     except CredentialGone as exc:
         return json_error(410, "gone", f"{exc.name!r} was archived by its issuer and is no longer offered")
