@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from store.ids import parse_id
 from store.models import (
-    MAX_ID,
     Concept,
     Credential,
     CredentialCip,
@@ -26,6 +26,7 @@ from store.models import (
     CustomLevel,
     Note,
     Organization,
+    OrgKind,
     Program,
     RevisionEntry,
     Scheme,
@@ -82,9 +83,20 @@ class Known:
             select(Concept.code).join(Scheme).where(Scheme.name == scheme, Concept.code.in_(batch))
         )}
 
-    def orgs(self, ids) -> set[int]:
-        return {org_id for batch in _batches(_valid_ids(ids))
-                for org_id in self.session.scalars(select(Organization.id).where(Organization.id.in_(batch)))}
+    def providers(self, own_org_id: int, ids) -> tuple[dict[int, str], set[int]]:
+        """(id -> name of each organization that exists, the ids that may be named as a program's provider).
+
+        A program's provider is the credential's own organization or an education provider: a
+        college that runs the program. Naming any other issuer as the provider would put that
+        organization's name on a credential it never agreed to appear on.
+        """
+        names, allowed = {}, set()
+        for batch in _batches(_valid_ids(ids)):
+            for org in self.session.scalars(select(Organization).where(Organization.id.in_(batch))):
+                names[org.id] = org.name
+                if may_provide(org, own_org_id):
+                    allowed.add(org.id)
+        return names, allowed
 
     def relation_targets(self, org_id: int, ids) -> dict[int, str]:
         """Published credentials, plus the editor's own organization's drafts."""
@@ -100,19 +112,20 @@ class Known:
         return targets
 
 
+def may_provide(org: Organization, own_org_id: int) -> bool:
+    """Whether `org` may be named as the provider of a program on a credential of `own_org_id`."""
+    return org.id == own_org_id or OrgKind.education_provider.value in (org.kinds or [])
+
+
 def _valid_ids(ids) -> set[int]:
-    return {i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID}
+    return {i for i in ids if isinstance(i, int) and parse_id(i) is not None}
 
 
 def _ids_in(items, key: str) -> list[int]:
-    out = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            try:
-                out.append(int(item.get(key)))
-            except (TypeError, ValueError, OverflowError):
-                pass
-    return out
+    """The ids under `key` in a list of objects, read strictly (store.ids.parse_id): 1.5 is no id
+    and is not rounded to 1; validation then says the item's id is wrong."""
+    found = (parse_id(item.get(key)) for item in (items if isinstance(items, list) else []) if isinstance(item, dict))
+    return [i for i in found if i is not None]
 
 
 def _cips_in(payload) -> list[str]:
@@ -211,8 +224,8 @@ def _apply_skills(session: Session, credential: Credential, payload, known: Know
 
 def _apply_programs(session: Session, credential: Credential, payload, known: Known) -> None:
     items = payload.get("programs", payload) if isinstance(payload, dict) else payload
-    programs = v.clean_programs(items, known.orgs(_ids_in(items, "provider_org_id")),
-                                known.codes("programs", _cips_in(items)))
+    names, allowed = known.providers(credential.org_id, _ids_in(items, "provider_org_id"))
+    programs = v.clean_programs(items, names, allowed, known.codes("programs", _cips_in(items)))
     existing = {p.id: p for p in credential.programs}
     kept = []
     for program in programs:

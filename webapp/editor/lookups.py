@@ -16,6 +16,7 @@ from store.models import Credential, Organization, Status
 from store.vocabulary import bound_scheme, concept_labels
 from catalog.authoring import validation
 from catalog.authoring.levels import merged_scale
+from catalog.authoring.service import may_provide
 from catalog.authoring.snapshot import section_snapshot
 from webapp.editor import forms
 from webapp.editor.tabs import BY_SLUG, TABS
@@ -86,7 +87,9 @@ BLANK_PROGRAM = {"id": None, "provider_org_id": None, "provider_name": "", "name
 def _programs_context(session: Session, credential: Credential, values: dict) -> dict:
     return {
         "blank_program": BLANK_PROGRAM,
-        "organizations": session.scalars(select(Organization).order_by(func.lower(Organization.name))).all(),
+        # Only the organizations the service accepts as a provider (its own, education providers).
+        "organizations": [org for org in session.scalars(select(Organization).order_by(func.lower(Organization.name)))
+                          if may_provide(org, credential.org_id)],
         "cip_labels": labels(session, "programs", [p.get("cip") for p in values["programs"]]),
     }
 
