@@ -31,10 +31,13 @@ LIMITED_BLUEPRINTS = {
 # Page endpoints that count against a blueprint's allowance: the search and browse pages run the
 # same OpenSearch queries as the JSON API, so scraping them must not be a way around its limit.
 SHARING_VIEWS = {"search.search_page": "api_public", "search.browse_page": "api_public"}
-# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords)
-LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT"}
+# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords, and
+# creating accounts in bulk)
+LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT", "accounts.register": "REGISTER_RATE_LIMIT"}
 DEFAULT_LIMITS = {"PUBLIC_API_RATE_LIMIT": "120/minute", "AUTOCOMPLETE_RATE_LIMIT": "600/minute",
-                  "LOGIN_RATE_LIMIT": "10/minute"}
+                  "LOGIN_RATE_LIMIT": "10/minute",
+                  # A few people behind one office address may register in a morning; a script may not.
+                  "REGISTER_RATE_LIMIT": "5/minute;20/hour"}
 # A counter that cannot be reached within this long is treated as down (seconds).
 STORAGE_TIMEOUT = 0.25
 

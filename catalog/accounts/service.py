@@ -30,7 +30,7 @@ from store.models import (
     utcnow,
 )
 from indexer.dependents import queue_dependents
-from catalog.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
+from catalog.accounts.passwords import hash_password, password_problem
 
 ROLES = tuple(r.value for r in Role)
 KINDS = tuple(k.value for k in OrgKind)
@@ -166,18 +166,27 @@ def list_orgs(session: Session) -> list[Organization]:
 # --- People and roles -------------------------------------------------------------------------
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", "password")
-
-
-def create_user(session: Session, email: str, password: str, name: str = "",
-                platform_admin: bool = False) -> User:
+def _clean_new_account(email: str, password: str) -> str:
+    """The normalized email, once the email and the password meet the rules for a new account."""
     email = normalize_email(email)
     local, _, domain = email.partition("@")
     if not local or not domain:
         raise Invalid(f"{email!r} is not an email address", "email")
-    _check_password(password)
+    check_new_password(password)
+    return email
+
+
+def check_new_password(password: str) -> None:
+    """The rules for any new password (catalog.accounts.passwords), as an Invalid on "password"."""
+    problem = password_problem(password or "")
+    if problem:
+        raise Invalid(problem, "password")
+
+
+def create_user(session: Session, email: str, password: str, name: str = "",
+                platform_admin: bool = False) -> User:
+    """A new account; Conflict if the email is taken (operators and tests need to know)."""
+    email = _clean_new_account(email, password)
     if find_user(session, email) is not None:
         raise Conflict(f"an account with email {email!r} already exists", "email")
     user = User(email=email, name=(name or "").strip(), password_hash=hash_password(password),
@@ -199,9 +208,28 @@ def end_sessions(session: Session, user: User) -> None:
 
 def change_password(session: Session, user: User, new_password: str) -> None:
     """Set a new password and end every session: whoever knew the old one is logged out too."""
-    _check_password(new_password)
+    check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     end_sessions(session, user)
+
+
+def register_user(session: Session, email: str, password: str, name: str = "") -> User | None:
+    """Self-service registration that does not tell who is registered.
+
+    The email and password rules apply first, alike for every address. Then a new address gets
+    an account; a taken one gets None and its account is left exactly as it was (the catalog
+    sends no email, so there is no "someone tried to register as you" message to send). The
+    password is hashed either way so both take as long, and the caller answers both alike.
+    """
+    email = _clean_new_account(email, password)
+    if find_user(session, email) is not None:
+        hash_password(password)  # the same work as a new account, so timing does not tell either
+        return None
+    try:
+        with session.begin_nested():
+            return create_user(session, email, password, name)
+    except Conflict:
+        return None  # registered by a concurrent request a moment ago: the same answer
 
 
 def _check_role(role: str) -> str:

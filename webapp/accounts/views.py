@@ -1,5 +1,9 @@
 """Account pages: register, log in and out, my account, and asking for authoring access.
 
+Registering does not log in: it answers a taken email exactly as a new one (same redirect, same
+message), so the form cannot tell anyone who has an account. It is rate-limited like the login
+(webapp/limits.py).
+
 Reviewing access requests and managing an organization's members live in
 `webapp/accounts/organizations.py`; both go through `catalog.accounts.service`, which holds the rules.
 """
@@ -22,6 +26,9 @@ from catalog.accounts.passwords import verify_password
 bp = Blueprint("accounts", __name__)
 
 STATUS_FOR = {accounts.Conflict: 409, accounts.NotFound: 404}
+# The same words for a new address and a taken one (see register()).
+REGISTERED = ("Thank you for registering. Log in with your email and password. If you had already "
+              "registered with this email, use the password you chose then.")
 
 
 def sentence(message: str) -> str:
@@ -58,16 +65,16 @@ def register():
     if form.validate_on_submit():
         store = db()
         try:
-            user = accounts.create_user(store, form.email.data, form.password.data, form.name.data)
+            # None when the email is taken: answered exactly as a new account, so this form cannot
+            # be used to find out who is registered (and the existing account is left alone).
+            accounts.register_user(store, form.email.data, form.password.data, form.name.data)
             store.commit()
         except accounts.AccountError as exc:
             store.rollback()
             problem, status = show_error(form, exc)
         else:
-            session.clear()
-            login_user(user)
-            flash(f"Welcome, {user.name or user.email}. Your account is ready.", "success")
-            return redirect(url_for(".account"))
+            flash(REGISTERED, "success")
+            return redirect(url_for(".login"), 303)
     elif form.errors:
         status = 422
     return render_template("accounts/register.html", form=form, problem=problem), status
