@@ -19,6 +19,7 @@ from indexer.facets import (
     MAX_WINDOW,
     SORTS,
 )
+from store.models import MAX_ID
 
 
 def ref(name: str) -> dict:
@@ -214,7 +215,7 @@ PUBLIC_PATHS = {
     "/api/v1/credentials/{credential_id}": {"get": {
         "operationId": "getPublicCredential", "tags": ["public"], "summary": "A published credential",
         "parameters": [{"name": "credential_id", "in": "path", "required": True,
-                        "schema": {"type": "integer", "minimum": 1}}],
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
         "responses": {"200": json_response("Its public fields (never contributor notes)", "PublicCredential"),
                       "404": error_response("No published credential has this id (drafts included)"),
                       "410": error_response("The credential was archived"),
