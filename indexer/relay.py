@@ -1,7 +1,9 @@
 """The outbox relay: claim events, re-read the rows, write the index, and only then mark done.
 
-Writes use the credential's revision as an external version (`external_gte`), so a stale write
-loses to a newer one whatever order workers run in, and a repeated write changes nothing.
+Writes use the credential's `index_version` as an external version (`external_gte`), so a stale
+write loses to a newer one whatever order workers run in, and a repeated write changes nothing.
+The version goes up with every outbox event for the credential, not only with its own saves: two
+relays holding the same revision from before and after an organization rename must not tie.
 A 409 (a newer version is already there) and a 404 on delete (already gone) both mean the index
 already holds what the database says, so they count as success.
 """
@@ -58,7 +60,9 @@ def relay_actions(session: Session, index: str, ids: set[int], loader: LookupLoa
     """What the relay writes to `index` for `ids`, read from the database as it is now.
 
     Published credentials are indexed; any other (draft, archived, deleted) is deleted. Both carry
-    the revision as an external version, so an older write can never replace a newer one.
+    the credential's `index_version` as an external version, so an older write can never replace
+    a newer one. The version is read in the credential's row, before its children, so it is as
+    old as the content or older, never newer.
     """
     credentials = load_credentials(session, ids)
     published = [c for c in credentials.values() if c.status == Status.published.value]
@@ -68,13 +72,12 @@ def relay_actions(session: Session, index: str, ids: set[int], loader: LookupLoa
         credential = credentials.get(cid)
         if credential is not None and credential.status == Status.published.value:
             action = index_action(credential, lookups)
-            action["_index"] = index
-            actions.append(action)
         else:
-            action = {"_op_type": "delete", "_index": index, "_id": str(cid)}
+            action = {"_op_type": "delete", "_id": str(cid)}
             if credential is not None:
-                action.update(_version=credential.revision, _version_type="external_gte")
-            actions.append(action)
+                action.update(_version=credential.index_version, _version_type="external_gte")
+        action["_index"] = index
+        actions.append(action)
     return actions
 
 

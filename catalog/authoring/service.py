@@ -34,8 +34,7 @@ from store.models import (
     User,
     utcnow,
 )
-from indexer.dependents import queue_dependents
-from store.outbox import record_change
+from indexer.dependents import queue_credentials, queue_dependents
 from store.vocabulary import bound_scheme
 from catalog.authoring import validation as v
 from catalog.authoring.levels import merged_scale
@@ -329,7 +328,7 @@ def _record(session: Session, credential: Credential, user: User | None, section
     session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
                               user_id=user.id if user else None, section=section, changes=changes))
     if was_public or credential.status == Status.published.value:
-        record_change(session, "credential", credential.id, credential.revision)
+        queue_credentials(session, {credential.id})
 
 
 def _queue_referrers(session: Session, credential: Credential) -> None:
