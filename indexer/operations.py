@@ -19,7 +19,7 @@ from indexer.dependents import queue_credentials
 from indexer.lifecycle import UnaliasedIndex, aliased_indices, ensure_index, rebuild, unaliased_indices
 from indexer.rebuild_lock import HeldLock, LockState, current, force_unlock, rebuild_lock
 from indexer.registry import INDICES, TARGETS, VOCABULARIES
-from indexer.relay import RELAY_TIMEOUT, replay_since, run_relay
+from indexer.relay import RELAY_TIMEOUT, catch_up_mark, replay_since, run_relay
 from indexer.sources import concept_actions, credential_actions, credential_counts, published_credential_ids
 from store.db import session_scope
 from store.models import Concept, Credential, OutboxEvent, Scheme, Status
@@ -82,7 +82,7 @@ def _rebuild_one(settings: Settings, client, name: str, held: HeldLock, progress
     report(0)
     with session_scope(settings.database_url, write=False) as session:
         if name == "credentials":
-            state = {"mark": session.scalar(select(func.max(OutboxEvent.id))) or 0}
+            state = {"mark": catch_up_mark(session)}
 
             def catch_up(index: str) -> None:
                 with session_scope(settings.database_url, write=False) as replay_session:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from indexer.registry import INDICES
@@ -178,20 +178,46 @@ def release(session: Session, claim: Claim, error: str) -> None:
     )
 
 
-def replay_since(session: Session, client: OpenSearch, index: str, after_id: int) -> int:
-    """Rewrite into `index` every credential named by an outbox event newer than `after_id`.
+# An outbox row's id is allocated when it is inserted, and on PostgreSQL transactions commit in
+# any order: a row with an id below a catch-up's mark can commit after the mark was read. So a
+# catch-up also replays every row created within this window before its mark was taken. It must
+# outlast any writer's transaction (and the clock skew between hosts, as created_at is stamped
+# by the writer); replaying a credential again only rewrites a document that is already right.
+CATCH_UP_OVERLAP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CatchUpMark:
+    """Where a rebuild's catch-up starts: after this event id, and rows created since this time."""
+
+    event_id: int
+    taken_at: datetime
+
+
+def catch_up_mark(session: Session) -> CatchUpMark:
+    """The outbox as it stands now, taken before a rebuild reads its first row."""
+    taken_at = utcnow()  # before the read: a row committed after the read was created after this
+    return CatchUpMark(session.scalar(select(func.max(OutboxEvent.id))) or 0, taken_at)
+
+
+def replay_since(session: Session, client: OpenSearch, index: str, mark: CatchUpMark) -> CatchUpMark:
+    """Rewrite into `index` every credential named by an outbox event after `mark`.
 
     A full rebuild calls this before and after its alias swap, to catch the new index up with
-    changes the relay wrote to the old one while the load ran. Returns the highest id seen.
+    changes the relay wrote to the old one while the load ran. "After" is by id, or by
+    creation within CATCH_UP_OVERLAP of the mark, for rows that committed out of id order.
+    Returns the mark for the next catch-up.
     """
+    next_mark = catch_up_mark(session)
     rows = session.execute(
         select(OutboxEvent.id, OutboxEvent.entity_id)
-        .where(OutboxEvent.id > after_id, OutboxEvent.entity == "credential")
+        .where(OutboxEvent.entity == "credential",
+               or_(OutboxEvent.id > mark.event_id, OutboxEvent.created_at >= mark.taken_at - CATCH_UP_OVERLAP))
     ).all()
-    if not rows:
-        return after_id
-    outcome = write_credentials(session, client, index, {entity_id for _, entity_id in rows})
-    failures = {cid: err for cid, err in outcome.items() if err}
-    if failures:
-        raise RuntimeError(f"catch-up failed for {len(failures)} credentials, e.g. {next(iter(failures.items()))}")
-    return max(event_id for event_id, _ in rows)
+    if rows:
+        outcome = write_credentials(session, client, index, {entity_id for _, entity_id in rows})
+        failures = {cid: err for cid, err in outcome.items() if err}
+        if failures:
+            raise RuntimeError(f"catch-up failed for {len(failures)} credentials, e.g. {next(iter(failures.items()))}")
+    return CatchUpMark(max([mark.event_id, next_mark.event_id, *(event_id for event_id, _ in rows)]),
+                       next_mark.taken_at)

@@ -130,7 +130,7 @@ def test_every_outbox_event_gives_the_document_a_new_version(own):
                                                   "ids always commit in order")
 def test_catch_up_includes_an_event_that_committed_after_the_mark(own):
     from indexer.lifecycle import create_index
-    from indexer.relay import replay_since
+    from indexer.relay import catch_up_mark, replay_since
     from store.db import get_sessionmaker
     from store.models import OutboxEvent
 
@@ -155,8 +155,8 @@ def test_catch_up_includes_an_event_that_committed_after_the_mark(own):
             service.save_section(fast, None, other, "details", {**section_snapshot(other, "details"),
                                                                 "description": "Committed first, with a later id."})
         with session_scope(own.database_url, write=False) as s:
-            mark = s.scalar(select(func.max(OutboxEvent.id)))  # the rebuild starts, as operations.reindex does
-        assert late_event < mark, "the slow transaction's event has the earlier id"
+            mark = catch_up_mark(s)  # the rebuild starts (operations.reindex)
+        assert late_event < mark.event_id, "the slow transaction's event has the earlier id"
         slow.commit()
     finally:
         slow.close()
