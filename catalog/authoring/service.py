@@ -38,6 +38,7 @@ from indexer.dependents import queue_credentials, queue_dependents
 from store.vocabulary import bound_scheme
 from catalog.authoring import validation as v
 from catalog.authoring.levels import merged_scale
+from catalog.authoring.links import linked_credentials
 from catalog.authoring.snapshot import section_snapshot
 
 
@@ -47,6 +48,19 @@ class ConflictError(Exception):
     def __init__(self, section: str, current_revision: int, changes: list[dict]):
         super().__init__(f"{section} was changed by someone else (now at revision {current_revision})")
         self.section, self.current_revision, self.changes = section, current_revision, changes
+
+
+class ArchivedError(Exception):
+    """An archived credential is kept as it was withdrawn; it changes only after unarchiving.
+
+    Otherwise its name could change after it left the catalog, and whatever still shows it (its
+    410 page, other organizations' links) would have to tell an archived rename from the record.
+    """
+
+    def __init__(self, credential: Credential):
+        super().__init__(f"“{credential.name}” is archived, so nothing in it can be changed; unarchive it first "
+                         "by making it a draft (or publishing it again)")
+        self.credential_id = credential.id
 
 
 class PublishError(v.ValidationError):
@@ -197,7 +211,8 @@ def _required_cycle(session: Session, self_id: int | None, required: list[int]) 
                     chain.append(node)
                     node = parent[node]
                 ids = [self_id, *reversed(chain), self_id]
-                names = dict(session.execute(select(Credential.id, Credential.name).where(Credential.id.in_(ids))).all())
+                viewer = session.scalar(select(Credential.org_id).where(Credential.id == self_id))
+                names = {cid: linked.name for cid, linked in linked_credentials(session, viewer, ids).items()}
                 return [names.get(i, str(i)) for i in ids]
             if target not in parent:
                 parent[target] = source
@@ -266,6 +281,8 @@ def save_section(session: Session, user: User | None, credential: Credential, se
                  base_revision: int | None = None) -> Credential:
     if section not in APPLY:
         raise v.ValidationError({"section": f"unknown section {section!r}; one of {', '.join(APPLY)}"})
+    if credential.status == Status.archived.value:
+        raise ArchivedError(credential)
     _check_conflict(session, credential, section, base_revision)
     before = section_snapshot(credential, section)
     renamed_from = credential.name
@@ -324,6 +341,8 @@ def _record(session: Session, credential: Credential, user: User | None, section
     changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
     credential.revision += 1
     credential.updated_at = utcnow()
+    if credential.status == Status.published.value:
+        credential.last_published_name = credential.name  # public from this commit on
     session.flush()
     session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
                               user_id=user.id if user else None, section=section, changes=changes))

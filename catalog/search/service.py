@@ -115,14 +115,20 @@ def parse_credential_id(raw_id: int | str) -> int:
 
 
 def load_public_credential(session: Session, raw_id: int | str) -> dict:
-    """The public view of a published credential. Raises CredentialNotFound (drafts too: their
-    existence is not public) or CredentialGone (archived)."""
+    """The public view of a published credential.
+
+    Raises CredentialNotFound for drafts and for archived credentials that were never published
+    (their existence is not public, and ids are sequential), and CredentialGone for archived
+    ones, with the name they had when last published: a later draft rename is not public.
+    """
     credential_id = parse_credential_id(raw_id)
     credential = load_credentials(session, [credential_id]).get(credential_id)
     if credential is None or credential.status == Status.draft.value:
         raise CredentialNotFound(raw_id)
     if credential.status == Status.archived.value:
-        raise CredentialGone(credential.name)
+        if credential.last_published_name is None:
+            raise CredentialNotFound(raw_id)
+        raise CredentialGone(credential.last_published_name)
     # The search document is the public record: one builder decides what the public sees.
     doc = build_credential_document(credential, _lookups(session, credential))
     display = doc["display"]

@@ -131,6 +131,12 @@ def _conflict(exc: service.ConflictError):
                                current_revision=exc.current_revision, changes=exc.changes))
 
 
+@bp.errorhandler(service.ArchivedError)
+def _archived(exc: service.ArchivedError):
+    url = url_for(".get_credential", credential_id=exc.credential_id)
+    return _api_error(ApiError(409, "archived", f"{exc}: POST {url}/unpublish (or {url}/publish), then save"))
+
+
 @bp.errorhandler(CSRFError)
 def _csrf_error(exc: CSRFError):
     _rollback()

@@ -3,7 +3,8 @@
 Every save goes through catalog.authoring.service; a view only turns the form into the service's
 payload (webapp/editor/forms.py), commits, and shows the outcome: a redirect after success
 (so a reload never re-submits), or the same tab again with the person's input kept and the
-problem beside the field (422) or, when someone else saved first, what they changed (409).
+problem beside the field (422) or, when someone else saved first, what they changed (409), or,
+for an archived credential, that it must be unarchived first (409).
 """
 from __future__ import annotations
 
@@ -160,6 +161,9 @@ def save_tab(credential: Credential, slug: str):
     except ValidationError as exc:
         db().rollback()
         return render_tab(credential, slug, values=payloads, errors=exc.errors, revision=base, status=422)
+    except service.ArchivedError:
+        db().rollback()
+        return render_tab(credential, slug, values=payloads, revision=base, status=409, archived_refusal=True)
     if saved:
         flash(f"Your changes to {tab.title} are saved.", "success")
     else:
