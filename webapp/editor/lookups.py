@@ -16,6 +16,7 @@ from store.models import Credential, Organization, Status
 from store.vocabulary import bound_scheme, concept_labels
 from catalog.authoring import validation
 from catalog.authoring.levels import merged_scale
+from catalog.authoring.links import linked_credentials
 from catalog.authoring.service import may_provide
 from catalog.authoring.snapshot import section_snapshot
 from webapp.editor import forms
@@ -46,13 +47,6 @@ def values_of(credential: Credential, slug: str) -> dict:
     return values
 
 
-def _targets(session: Session, ids) -> dict[int, Credential]:
-    ids = {i for i in ids if isinstance(i, int)}
-    if not ids:
-        return {}
-    return {c.id: c for c in session.scalars(select(Credential).where(Credential.id.in_(ids)))}
-
-
 def _details_context(session: Session, credential: Credential, values: dict) -> dict:
     return {"cip_items": chosen_items(session, "programs", values["details"]["cip_codes"])}
 
@@ -65,7 +59,9 @@ def _occupations_context(session: Session, credential: Credential, values: dict)
 def _related_context(session: Session, credential: Credential, values: dict) -> dict:
     related = values["related"]
     return {
-        "targets": _targets(session, [r.get("credential_id") for r in related]),
+        # Another organization's credential that is no longer published shows under its last
+        # published name: a later draft rename is theirs alone (catalog.authoring.links).
+        "targets": linked_credentials(session, credential.org_id, [r.get("credential_id") for r in related]),
         "cip_labels": labels(session, "programs", [r.get("cip") for r in related]),
     }
 
