@@ -217,8 +217,8 @@ PUBLIC_PATHS = {
         "parameters": [{"name": "credential_id", "in": "path", "required": True,
                         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
         "responses": {"200": json_response("Its public fields (never contributor notes)", "PublicCredential"),
-                      "404": error_response("No published credential has this id (drafts included)"),
-                      "410": error_response("The credential was archived"),
+                      "404": error_response("No published credential has this id (drafts, never-published archives)"),
+                      "410": error_response("Archived; the message names it as it was last published"),
                       "429": RATE_LIMITED},
     }},
     "/api/v1/autocomplete/{vocabulary}": {"get": {
