@@ -21,8 +21,6 @@ from store.models import Credential
 from tests.support.factories import NURSING
 from tests.test_editor_pages import log_in, make_person, submit, tab_url, text
 
-pytestmark = pytest.mark.postgres
-
 API = "/api/v1/editor/credentials"
 
 
