@@ -186,6 +186,14 @@ AUTHORING_SCHEMAS = {
                         "description": "The saves made to the same tabs since the revision you started from."},
         },
     },
+    "EditorArchived": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "enum": ["archived"]},
+            "message": {**TEXT, "description": "Says how to unarchive it: POST .../unpublish or .../publish."},
+        },
+    },
     "EditorRevisionEntry": REVISION_ENTRY,
     "EditorNote": NOTE,
     "EditorCredential": {
@@ -279,7 +287,7 @@ INVALID = _error("Invalid data: `fields` has a message per field.")
 NOT_JSON = _error("The body is not JSON (send Content-Type: application/json).")
 CONFLICT = _json(ref("EditorConflict"), "Someone saved the same tab since your revision, or the revision is "
                                          "ahead of the credential's; nothing was saved.")
-SAVE_CONFLICT = _json({"oneOf": [ref("EditorConflict"), ref("EditorError")]},
+SAVE_CONFLICT = _json({"oneOf": [ref("EditorConflict"), ref("EditorArchived")]},
                       "Someone saved the same tab since your revision, or the revision is ahead of the credential's "
                       "(`conflict`); or the credential is archived (`archived`: unarchive it with .../unpublish or "
                       ".../publish first). Nothing was saved.")
