@@ -44,9 +44,10 @@ SOC_CODE = re.compile(r"\s*\d{2}-?\d{4}\s*")
 CODE_KINDS = ("code", "code_prefix", "soc_code")
 # The share of a graded tier's relevance that is added to its constant boost.
 GRADE = 0.001
-# "Most of the words": with 3 to 5 typed words all but one must match, with more three quarters.
-MOST_MIN_WORDS = 3
-MOST_WORDS = "2<-1 5<75%"
+# "Most of the words": with 2 to 5 typed words all but one must match, with more three quarters.
+# The tier is graded, so the hits that match more (and rarer) words come first within it.
+MOST_MIN_WORDS = 2
+MOST_WORDS = "1<-1 5<75%"
 # A doer's name ends in -er/-or ("welder", "driver", "operator"); cut off, what is left starts the
 # name of the work ("weld" -> welding, "driv" -> driving). Only for words of 5+ letters that keep 4.
 _AGENT = re.compile(r"^(\w{4,}?)(?:er|or)s?$")
@@ -68,7 +69,7 @@ class Tier:
       phrase  the same, within one value of a multi-valued field
       agent_words, agent_phrase  `words`, `phrase` with doers turned into their work ("welder" ->
               "weld", which starts "welding"): see agent_text
-      most    most of the typed words (all but one of 3-5, three quarters of more), any order
+      most    most of the typed words (all but one of 2-5, three quarters of more), any order
       fuzzy   `words`, with one typo allowed in words of 5+ characters
       fuzzy_title  `fuzzy`, within one value of a multi-valued field
       keyword the text equals the field's keyword (its normalizer folds case and accents)
@@ -90,7 +91,7 @@ class Tier:
 
     def applies_to(self, text: str) -> bool:
         """Code tiers only run when the text looks like a code; fuzzy ones when a word can have a typo;
-        agent tiers when a word names a doer ("welder"); `most` when there are 3+ words."""
+        agent tiers when a word names a doer ("welder"); `most` when there are 2+ words."""
         if self.how in ("fuzzy", "fuzzy_title"):
             return any(len(word) >= FUZZY_MIN_WORD for word in fold(text).split())
         if self.how in ("agent_words", "agent_phrase"):
@@ -224,11 +225,12 @@ SKILLS = Profile(
         Tier("alt_words", 300, "alt_labels.prefix", "phrase", "alt"),
         Tier("alt_agent", 300, "alt_labels.prefix", "agent_phrase", "alt"),
         Tier("alt_stems", 290, "alt_labels.stem", "phrase", "alt"),
-        Tier("label_most", 230, "label.stem", "most", "label", graded=True),
-        Tier("alt_most", 180, "alt_labels.stem", "most", "alt", graded=True),
-        Tier("label_fuzzy", 130, "label.prefix", "fuzzy", "label", graded=True),
-        Tier("alt_fuzzy_title", 80, "alt_labels.prefix", "fuzzy_title", "alt", graded=True),
-        Tier("alt_fuzzy", 30, "alt_labels.prefix", "fuzzy", "alt", graded=True),
+        # Every word with a typo still says more than some words missing.
+        Tier("label_fuzzy", 230, "label.prefix", "fuzzy", "label", graded=True),
+        Tier("alt_fuzzy_title", 180, "alt_labels.prefix", "fuzzy_title", "alt", graded=True),
+        Tier("alt_fuzzy", 130, "alt_labels.prefix", "fuzzy", "alt", graded=True),
+        Tier("label_most", 80, "label.stem", "most", "label", graded=True),
+        Tier("alt_most", 30, "alt_labels.stem", "most", "alt", graded=True),
     ),
     source=("code", "label", "scheme", "kind"),
     sort=({"_score": "desc"}, {"kind_rank": "asc"}, {"credential_count": "desc"}, {"label_length": "asc"},
@@ -347,7 +349,11 @@ def best_alternate(fragments: Iterable[str], text: str) -> str | None:
 def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
     """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
     tiers = [profile.tier(name) for name in hit.get("matched_queries", [])]
-    shows = {tier.shows for tier in tiers if tier is not None}
+    tiers = [tier for tier in tiers if tier is not None]
+    # A label that holds only some of the words ("first" in "first response", whose alternative
+    # label is "first aid") did not make the match when a whole alternative label did.
+    whole = [tier for tier in tiers if tier.how != "most"]
+    shows = {tier.shows for tier in whole or tiers}
     if "label" in shows or not shows:
         return None
     if "code" in shows:
