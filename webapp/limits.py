@@ -26,6 +26,8 @@ LIMITED_BLUEPRINTS = {
     "api_public": "PUBLIC_API_RATE_LIMIT",
     # A search box asks for three kinds of suggestions per pause in typing, so this one is looser.
     "autocomplete": "AUTOCOMPLETE_RATE_LIMIT",
+    # The editor asks once per change of occupations or programmes: the autocomplete limit fits.
+    "suggest": "AUTOCOMPLETE_RATE_LIMIT",
 }
 # view endpoint -> the config key that holds its limit (POSTs only: guessing passwords)
 LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT"}
