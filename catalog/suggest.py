@@ -115,3 +115,32 @@ def _item(target: Target, hit: dict, given: dict[str, str]) -> dict:
     return {"id": src.get("code", hit["_id"]), "label": src.get("label", ""),
             "kind": src.get("kind") or KIND_OF.get(target.returns, ""), "scheme": src.get("scheme", ""),
             "score": round(hit.get("_score") or 0.0, 3), "because": because}
+
+
+class LinkedSkills:
+    """Skills for occupations ranked from the database alone, the way the index ranks them (the sum
+    of their weights, then skills before tools, then shorter labels): for demo data and operators'
+    scripts that run before the index is built. Loads the skills' links once."""
+
+    KIND_RANK = {"skill": 0, "knowledge": 1, "activity": 2, "technology": 3, "tool": 4, "ability": 5}
+
+    def __init__(self, session: Session):
+        from sqlalchemy import select
+
+        from store.models import Concept, Scheme
+
+        scheme = bound_scheme(session, "skills")
+        self.rows = [(code, label, links.get("kind", ""), links["occupations"]) for code, label, links in session.execute(
+            select(Concept.code, Concept.label, Concept.links).join(Scheme).where(Scheme.name == scheme))
+            if (links or {}).get("occupations")]
+        self.by_label = {label: code for code, label, _, _ in self.rows}
+
+    def ranked(self, occupations: list[str], size: int = 10, kinds: tuple[str, ...] = ("skill", "knowledge")) -> list[str]:
+        scored = []
+        for code, label, kind, weights in self.rows:
+            if kind not in kinds:
+                continue
+            score = sum(weights[o][0] for o in occupations if o in weights)
+            if score:
+                scored.append((-score, self.KIND_RANK.get(kind, 9), len(label), code))
+        return [code for *_, code in sorted(scored)[:size]]
