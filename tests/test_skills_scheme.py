@@ -81,24 +81,26 @@ def test_occupation_links_rank_essential_before_optional_and_weigh_importance(sc
 
 
 @pytest.fixture(scope="module")
-def old_database(tmp_path_factory):
+def old_database(settings, tmp_path_factory):
     """A database loaded with the scheme as it was before ESCO, with a credential that uses it."""
     from catalog.taxonomy import apply_scheme, import_bundled
     from store.db import session_scope
     from store.migrate import upgrade
     from tests.support.factories import make_credential, make_org_and_editor
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('skills-old') / 'catalog.db'}"
-    upgrade(url)
-    with session_scope(url) as s:
-        import_bundled(s, ["onet-soc", "naics-2022", "cip-2020"])
-        apply_scheme(s, "skills", "Skills (before ESCO)", "O*NET", read_skills())
-        s.commit()
-    org, _ = make_org_and_editor(url)
-    credential = make_credential(url, org, nudge=False, skills=[
-        ("2.A.1.a", "Novice", "Advanced"), ("tech-python", "Novice", "Advanced"),
-        ("unspsc-43232110", "Novice", "Advanced"), ("2.C.1.a", "Novice", "Advanced")])
-    return url, credential
+    from tests.conftest import throwaway_database
+
+    with throwaway_database(tmp_path_factory.mktemp("skills-old"), "skillsold") as url:
+        upgrade(url)
+        with session_scope(url) as s:
+            import_bundled(s, ["onet-soc", "naics-2022", "cip-2020"])
+            apply_scheme(s, "skills", "Skills (before ESCO)", "O*NET", read_skills())
+            s.commit()
+        org, _ = make_org_and_editor(url)
+        credential = make_credential(url, org, nudge=False, skills=[
+            ("2.A.1.a", "Novice", "Advanced"), ("tech-python", "Novice", "Advanced"),
+            ("unspsc-43232110", "Novice", "Advanced"), ("2.C.1.a", "Novice", "Advanced")])
+        yield url, credential
 
 
 def test_reimporting_over_the_old_scheme_keeps_every_skill_link(old_database):
