@@ -161,6 +161,8 @@ class Profile:
     sort: tuple
     alternate_fields: tuple[str, ...]   # highlighted to show which alternate title matched
     item: Callable[[dict], dict]
+    # Where the alternate titles are read from instead, when not highlighted (`_source` fields).
+    alternate_source: tuple[str, ...] = ()
     kind_weights: tuple[tuple[str, float], ...] = ()  # score factors by the document's `kind`
 
     def tier(self, name: str) -> Tier | None:
@@ -232,11 +234,13 @@ SKILLS = Profile(
         Tier("label_most", 80, "label.stem", "most", "label", graded=True),
         Tier("alt_most", 30, "alt_labels.stem", "most", "alt", graded=True),
     ),
-    source=("code", "label", "scheme", "kind"),
+    source=("code", "label", "scheme", "kind", "alt_labels", "hidden_labels"),
     sort=({"_score": "desc"}, {"kind_rank": "asc"}, {"credential_count": "desc"}, {"label_length": "asc"},
           {"code": "asc"}),
-    alternate_fields=("alt_labels.exact", "alt_labels", "alt_labels.prefix", "alt_labels.stem",
-                      "hidden_labels.exact", "hidden_labels.prefix"),
+    # Highlighting six alternative-label fields without term vectors (the lean skills mapping) cost
+    # 40% of the query's time; which alternative label matched is worked out here instead.
+    alternate_fields=(),
+    alternate_source=("alt_labels", "hidden_labels"),
     item=_skill_item,
     # A tool or a product name that matches well still goes after a skill that matches a little
     # less well ("forklift": operate forklift, then Forklifts), never after one from a tier far below.
@@ -306,14 +310,14 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
         "_source": list(profile.source),
         "query": query,
         "sort": list(profile.sort),
-        "highlight": {
+        **({"highlight": {
             "fields": {field: {} for field in profile.alternate_fields},
             "number_of_fragments": 3,
             "fragment_size": 0,
             "order": "score",
             "pre_tags": [MARK_START],
             "post_tags": [MARK_END],
-        },
+        }} if profile.alternate_fields else {}),
     }
 
 
@@ -358,8 +362,30 @@ def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
         return None
     if "code" in shows:
         return hit["_source"].get("code") or hit["_id"]
+    if profile.alternate_source:
+        values = [v for field in profile.alternate_source for v in hit["_source"].get(field) or []]
+        return best_alternate(mark_typed_words(values, text), text)
     fragments = [f for field in profile.alternate_fields for f in hit.get("highlight", {}).get(field, [])]
     return best_alternate(fragments, text)
+
+
+# A typed word "matches" a word of an alternative label that starts with its first letters (all
+# but a suffix of up to three, keeping four): "planning" marks "plan", "welder" marks "welding".
+_STEM_KEEP = 4
+
+
+def mark_typed_words(values: Iterable[str], text: str) -> list[str]:
+    """`values` that share a word with `text`, with those words marked as a highlighter would mark
+    them, for best_alternate; a value that shares none is left out."""
+    stems = [w[:max(_STEM_KEEP, len(w) - 3)] for w in fold(text).split()]
+    marked = []
+    for value in values:
+        words = value.split()
+        hits = [any(fold(word).startswith(stem) or stem.startswith(fold(word) or "\0") for stem in stems)
+                for word in words]
+        if any(hits):
+            marked.append(" ".join(f"{MARK_START}{w}{MARK_END}" if hit else w for w, hit in zip(words, hits)))
+    return marked or list(values)[:1]
 
 
 def parse_autocomplete_response(resp: dict, text: str, target: str = "occupations") -> list[dict]:

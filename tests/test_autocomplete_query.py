@@ -21,6 +21,7 @@ from indexer.autocomplete import (
     build_autocomplete_query,
     agent_text,
     fold,
+    mark_typed_words,
     tier_clauses,
     matched_on,
     parse_autocomplete_response,
@@ -80,6 +81,20 @@ def test_skills_rank_tools_and_products_below_skills_that_match_as_well():
     assert weights["tool"] < weights["technology"] < 1
     assert body["sort"][1] == {"kind_rank": "asc"}, "a skill before a tool in the same tier"
     assert "function_score" not in build_autocomplete_query("nurse", 10, "occupations")["query"]
+
+
+def test_skills_say_which_alternative_label_matched_without_highlighting():
+    assert "highlight" not in build_autocomplete_query("cpr", 10, "skills")
+    hit = {"_id": "x", "_source": {"code": "x", "label": "provide first aid",
+                                   "alt_labels": ["administer first aid", "conduct CPR", "perform cardiopulmonary resuscitation"],
+                                   "hidden_labels": []}, "matched_queries": ["alt_whole_words"]}
+    assert matched_on(hit, SKILLS, "cpr") == "conduct CPR"
+    lessons = {"_id": "y", "_source": {"code": "y", "label": "prepare lesson content",
+                                       "alt_labels": ["compose lesson content", "plan lesson content"]},
+               "matched_queries": ["alt_stems"]}
+    assert matched_on(lessons, SKILLS, "planning lessons") == "plan lesson content"
+    assert mark_typed_words(["drive forklift", "use a hoist"], "forklift driver") == [
+        f"{MARK_START}drive{MARK_END} {MARK_START}forklift{MARK_END}"]
 
 
 def test_graded_tiers_never_reach_the_tier_above():
