@@ -54,7 +54,7 @@ def baseline_query(text: str) -> dict:
 def autocomplete_query(vocabulary: str):
     def build(text: str) -> dict:
         body = build_autocomplete_query(text, DEPTH, vocabulary)
-        body.pop("highlight")  # ranking only; `matched` does not change the order
+        body.pop("highlight", None)  # ranking only; `matched` does not change the order
         return body
     return build
 
