@@ -3,6 +3,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf 
 WORKDIR /app
 COPY pyproject.toml constraints.txt README.md ./
 COPY webapp webapp
+COPY catalog catalog
+COPY cli cli
 COPY indexer indexer
 COPY workers workers
 COPY store store

@@ -59,7 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite:///{tmp}/freshness.db"
         # The bench polls search every 20 ms, far past the public per-client rate limit.
-        env = {**os.environ, "DATABASE_URL": database_url, "INDEX_PREFIX": prefix, "SECRET_KEY": "bench",
+        env = {**os.environ, "DATABASE_URL": database_url, "INDEX_PREFIX": prefix, "SECRET_KEY": secrets.token_hex(32),
                "CATALOG_PUBLIC_API_RATE_LIMIT": "100000/minute"}
         os.environ.update(env)
         token = _prepare(database_url, prefix)

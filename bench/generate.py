@@ -93,9 +93,9 @@ def generate_credentials(database_url: str, n: int, seed: int = 1) -> None:
                 cips = cips_by_soc.get(main.code[:7], [])[:3]
                 sector = SECTOR_FOR_SOC_MAJOR.get(main.code[:2])
                 published = base_time + timedelta(minutes=rng.randrange(0, 60 * 24 * 600))
+                name = f"{main.label} {CREDENTIAL_TYPES[ctype]}" + (f" {rng.choice(['I', 'II', 'III'])}" if rng.random() < 0.2 else "")
                 rows.append({
-                    "id": cid, "org_id": rng.choice(org_ids),
-                    "name": f"{main.label} {CREDENTIAL_TYPES[ctype]}" + (f" {rng.choice(['I', 'II', 'III'])}" if rng.random() < 0.2 else ""),
+                    "id": cid, "org_id": rng.choice(org_ids), "name": name, "last_published_name": name,
                     "alternate_names": [], "description": f"Prepares candidates to work as {main.label.lower()}. {main.description}",
                     "credential_type": ctype, "url": f"https://credentials.example.org/{cid}",
                     "cip_codes": cips[:1], "language": "en", "cost_amount": rng.choice([None, 150, 450, 1200, 3800, 9500]),

@@ -72,5 +72,7 @@ def sandbox_catalog(prefix: str | None = None, database_url: str | None = None, 
 
 def export_environment(settings: Settings) -> dict[str, str]:
     """The environment a subprocess (a web server) needs to see the same catalog."""
+    # A web server started here runs as production does, so it needs a real key.
     return {**os.environ, "DATABASE_URL": settings.database_url, "INDEX_PREFIX": settings.index_prefix,
-            "OPENSEARCH_URL": settings.opensearch_url, "REDIS_URL": settings.redis_url}
+            "OPENSEARCH_URL": settings.opensearch_url, "REDIS_URL": settings.redis_url,
+            "SECRET_KEY": settings.secret_key or secrets.token_hex(32)}

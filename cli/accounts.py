@@ -6,17 +6,22 @@ last admin), or 2 for a bad option such as an unknown role.
 """
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 import click
 
 from catalog.accounts import service as accounts
 from cli.context import settings
 from store.db import session_scope
+from store.models import utcnow
 
 ROLE = click.Choice(accounts.ROLES)
 KIND = click.Choice(accounts.KINDS)
+# Only a sanity bound (a typo such as 90000d); tokens without an expiry are allowed anyway.
+MAX_TOKEN_LIFETIME = timedelta(days=36500)
 
 
 @contextmanager
@@ -128,6 +133,18 @@ def users_grant(email: str, org_ref: str | None, role: str | None, platform_admi
     click.echo(line)
 
 
+@users.command("set-password")
+@click.option("--email", required=True)
+def users_set_password(email: str) -> None:
+    """Give a user a new password (read from standard input) and end all of their sessions."""
+    password = read_password()
+    with transaction() as session:
+        user = accounts.get_user(session, email)
+        accounts.change_password(session, user, password)
+        line = f"new password for {user.email}; they were signed out of every session"
+    click.echo(line)
+
+
 # --- API tokens -------------------------------------------------------------------------------
 
 
@@ -136,24 +153,102 @@ def tokens() -> None:
     """API tokens for the authoring API (sent as `Authorization: Bearer <token>`)."""
 
 
+class Lifetime(click.ParamType):
+    """--expires-in: a whole number of hours, days or weeks ("12h", "90d", "2w")."""
+
+    name = "lifetime"
+    UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+    PATTERN = re.compile(r"([0-9]+)([hdw])")
+
+    def convert(self, value, param, ctx) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        found = self.PATTERN.fullmatch(str(value).strip().lower())
+        if not found:
+            self.fail(f"{value!r} is not a lifetime; write it like 90d, 12h or 2w (hours, days, weeks)", param, ctx)
+        digits, unit = found[1].lstrip("0"), self.UNITS[found[2]]
+        if not digits:
+            self.fail("give at least 1 hour, day or week", param, ctx)
+        # Digits counted before int(): thousands of them would be refused by int() itself.
+        if len(digits) > 6 or int(digits) * unit > MAX_TOKEN_LIFETIME:
+            self.fail(f"a token may live at most {MAX_TOKEN_LIFETIME.days} days; revoke and renew it instead", param, ctx)
+        return int(digits) * unit
+
+
+class ExpiryDate(click.ParamType):
+    """--expires: a date, YYYY-MM-DD; the token stops working at 00:00 UTC that day."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            day = datetime.strptime(str(value).strip(), "%Y-%m-%d")
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2027-01-31", param, ctx)
+        if day <= utcnow():
+            self.fail(f"{day:%Y-%m-%d} has passed; give a date in the future", param, ctx)
+        if day - utcnow() > MAX_TOKEN_LIFETIME:
+            self.fail(f"a token may live at most {MAX_TOKEN_LIFETIME.days} days; revoke and renew it instead", param, ctx)
+        return day
+
+
+def _when(value: datetime | None, empty: str = "never") -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value is not None else empty
+
+
 @tokens.command("create")
 @click.option("--user", "email", required=True, help="Email of the user the token acts as.")
 @click.option("--label", default="", help="What the token is for, to recognize it later.")
-def tokens_create(email: str, label: str) -> None:
-    """Create a token and print it once: only its hash is stored."""
+@click.option("--expires-in", "lifetime", type=Lifetime(), help="Stop working after this long: 90d, 12h, 2w.")
+@click.option("--expires", "expiry_date", type=ExpiryDate(),
+              help="Stop working from 00:00 UTC on this date (YYYY-MM-DD).")
+def tokens_create(email: str, label: str, lifetime: timedelta | None, expiry_date: datetime | None) -> None:
+    """Create a token and print it once: only its hash is stored. Without an expiry it works until revoked."""
+    if lifetime is not None and expiry_date is not None:
+        raise click.UsageError("give --expires-in or --expires, not both")
+    expires_at = utcnow() + lifetime if lifetime is not None else expiry_date
     with transaction() as session:
         user = accounts.get_user(session, email)
-        row, token = accounts.create_token(session, user, label)
+        row, token = accounts.create_token(session, user, label, expires_at=expires_at)
         token_id = row.id
-    click.echo(f"token #{token_id} for {user.email} (shown once, store it now):", err=True)
+    until = f", expires {expires_at:%Y-%m-%d %H:%M} UTC" if expires_at else ", no expiry"
+    click.echo(f"token #{token_id} for {user.email}{until} (shown once, store it now):", err=True)
     click.echo(token)
 
 
+@tokens.command("list")
+@click.option("--user", "email", help="Only this user's tokens.")
+def tokens_list(email: str | None) -> None:
+    """List tokens: id, user, label, created, last used, expiry and status. Never the token itself."""
+    with transaction(write=False) as session:
+        user = accounts.get_user(session, email) if email else None
+        now = utcnow()
+        rows = [(f"#{row.id}", row.user.email, row.label or "-", _when(row.created_at), _when(row.last_used_at),
+                 _when(row.expires_at), _status(row, now)) for row in accounts.list_tokens(session, user)]
+    if not rows:
+        click.echo("no API tokens yet; create one with `catalog tokens create --user EMAIL`")
+        return
+    header = ("ID", "USER", "LABEL", "CREATED", "LAST USED", "EXPIRES", "STATUS")
+    widths = [max(len(cells[i]) for cells in (header, *rows)) for i in range(len(header))]
+    for cells in (header, *rows):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
+
+
+def _status(row, now: datetime) -> str:
+    status = accounts.token_status(row, now)
+    return f"revoked {_when(row.revoked_at)}" if status == "revoked" else status
+
+
 @tokens.command("revoke")
-@click.option("--id", "token_id", type=int, required=True)
-def tokens_revoke(token_id: int) -> None:
+@click.option("--id", "token_id", required=True, help="The token's id, as `catalog tokens list` shows it.")
+def tokens_revoke(token_id: str) -> None:
     """Revoke a token; requests using it get 401 from then on."""
     with transaction() as session:
-        row = accounts.revoke_token(session, token_id)
-        line = f"revoked token #{row.id} of {row.user.email}"
+        row = accounts.get_token(session, token_id.strip().lstrip("#"))
+        already = row.revoked_at
+        accounts.revoke_token(session, row.id)
+        line = (f"token #{row.id} of {row.user.email} was already revoked on {_when(already)} UTC" if already
+                else f"revoked token #{row.id} of {row.user.email}")
     click.echo(line)

@@ -62,7 +62,7 @@ def send_task(name: str, *args):
     """
     from workers.app import make_celery
 
-    app = make_celery(settings())
+    app = make_celery(settings(), set_as_current=False)
     return app.send_task(name, args=list(args))
 
 

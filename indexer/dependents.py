@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -104,10 +104,20 @@ def stale_credentials(session: Session, source: str, keys: Iterable) -> set[int]
 
 
 def queue_credentials(session: Session, ids: Iterable[int]) -> int:
-    """An outbox event for each credential in `ids`, at its current revision. Returns how many."""
+    """Queue each credential in `ids` for the relay, with a new version for its document.
+
+    The one way any writer records a credential's outbox event (the authoring service for its own
+    saves, this map for dependents, taxonomy imports, `repair`). The version goes up in the same
+    transaction as the change, atomically in the database, so a document built from content
+    older than this change can never carry its version: the relay reads the version with the
+    row before it reads the rest. Returns how many were queued.
+    """
     ids = sorted(set(ids))
     count = 0
     for batch in _batches(ids):
+        session.execute(update(Credential).where(Credential.id.in_(batch))
+                        .values(index_version=Credential.index_version + 1)
+                        .execution_options(synchronize_session="fetch"))
         for cid, revision in session.execute(select(Credential.id, Credential.revision).where(Credential.id.in_(batch))):
             record_change(session, "credential", cid, revision)
             count += 1

@@ -19,7 +19,7 @@ from indexer.dependents import queue_credentials
 from indexer.lifecycle import UnaliasedIndex, aliased_indices, ensure_index, rebuild, unaliased_indices
 from indexer.rebuild_lock import HeldLock, LockState, current, force_unlock, rebuild_lock
 from indexer.registry import INDICES, TARGETS, VOCABULARIES
-from indexer.relay import RELAY_TIMEOUT, replay_since, run_relay
+from indexer.relay import RELAY_TIMEOUT, catch_up_mark, replay_since, run_relay
 from indexer.sources import concept_actions, credential_actions, credential_counts, published_credential_ids
 from store.db import session_scope
 from store.models import Concept, Credential, OutboxEvent, Scheme, Status
@@ -82,7 +82,7 @@ def _rebuild_one(settings: Settings, client, name: str, held: HeldLock, progress
     report(0)
     with session_scope(settings.database_url, write=False) as session:
         if name == "credentials":
-            state = {"mark": session.scalar(select(func.max(OutboxEvent.id))) or 0}
+            state = {"mark": catch_up_mark(session)}
 
             def catch_up(index: str) -> None:
                 with session_scope(settings.database_url, write=False) as replay_session:
@@ -130,7 +130,7 @@ def refresh_concept_counts(settings: Settings) -> int:
 @dataclass
 class Drift:
     missing: list[int] = field(default_factory=list)   # published, not in the index
-    stale: list[int] = field(default_factory=list)     # in the index at an older revision
+    stale: list[int] = field(default_factory=list)     # in the index at an older index_version
     orphans: list[int] = field(default_factory=list)   # in the index, not published
 
     @property
@@ -142,7 +142,11 @@ class Drift:
 
 
 def verify(settings: Settings) -> Drift:
-    """Compare (id, revision) between the database's published set and the credentials index."""
+    """Compare (id, index_version) between the database's published set and the credentials index.
+
+    The index version goes up with every change a document shows (indexer.dependents), its own
+    or an embedded record's, so an equal version means the same content.
+    """
     client = _client(settings)
     alias = INDICES["credentials"].alias(settings.index_prefix)
     client.indices.refresh(index=alias)
@@ -152,11 +156,11 @@ def verify(settings: Settings) -> Drift:
         indexed[int(hit["_id"])] = hit["_version"]
     drift = Drift()
     with session_scope(settings.database_url, write=False) as session:
-        for cid, revision in published_credential_ids(session):
+        for cid, index_version in published_credential_ids(session):
             version = indexed.pop(cid, None)
             if version is None:
                 drift.missing.append(cid)
-            elif version < revision:
+            elif version < index_version:
                 drift.stale.append(cid)
     drift.orphans = sorted(indexed)
     return drift

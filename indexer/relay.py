@@ -1,7 +1,9 @@
 """The outbox relay: claim events, re-read the rows, write the index, and only then mark done.
 
-Writes use the credential's revision as an external version (`external_gte`), so a stale write
-loses to a newer one whatever order workers run in, and a repeated write changes nothing.
+Writes use the credential's `index_version` as an external version (`external_gte`), so a stale
+write loses to a newer one whatever order workers run in, and a repeated write changes nothing.
+The version goes up with every outbox event for the credential, not only with its own saves: two
+relays holding the same revision from before and after an organization rename must not tie.
 A 409 (a newer version is already there) and a 404 on delete (already gone) both mean the index
 already holds what the database says, so they count as success.
 """
@@ -10,12 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import ConnectionError as OSConnectionError
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from indexer.registry import INDICES
@@ -58,7 +60,9 @@ def relay_actions(session: Session, index: str, ids: set[int], loader: LookupLoa
     """What the relay writes to `index` for `ids`, read from the database as it is now.
 
     Published credentials are indexed; any other (draft, archived, deleted) is deleted. Both carry
-    the revision as an external version, so an older write can never replace a newer one.
+    the credential's `index_version` as an external version, so an older write can never replace
+    a newer one. The version is read in the credential's row, before its children, so it is as
+    old as the content or older, never newer.
     """
     credentials = load_credentials(session, ids)
     published = [c for c in credentials.values() if c.status == Status.published.value]
@@ -68,13 +72,12 @@ def relay_actions(session: Session, index: str, ids: set[int], loader: LookupLoa
         credential = credentials.get(cid)
         if credential is not None and credential.status == Status.published.value:
             action = index_action(credential, lookups)
-            action["_index"] = index
-            actions.append(action)
         else:
-            action = {"_op_type": "delete", "_index": index, "_id": str(cid)}
+            action = {"_op_type": "delete", "_id": str(cid)}
             if credential is not None:
-                action.update(_version=credential.revision, _version_type="external_gte")
-            actions.append(action)
+                action.update(_version=credential.index_version, _version_type="external_gte")
+        action["_index"] = index
+        actions.append(action)
     return actions
 
 
@@ -175,20 +178,46 @@ def release(session: Session, claim: Claim, error: str) -> None:
     )
 
 
-def replay_since(session: Session, client: OpenSearch, index: str, after_id: int) -> int:
-    """Rewrite into `index` every credential named by an outbox event newer than `after_id`.
+# An outbox row's id is allocated when it is inserted, and on PostgreSQL transactions commit in
+# any order: a row with an id below a catch-up's mark can commit after the mark was read. So a
+# catch-up also replays every row created within this window before its mark was taken. It must
+# outlast any writer's transaction (and the clock skew between hosts, as created_at is stamped
+# by the writer); replaying a credential again only rewrites a document that is already right.
+CATCH_UP_OVERLAP = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class CatchUpMark:
+    """Where a rebuild's catch-up starts: after this event id, and rows created since this time."""
+
+    event_id: int
+    taken_at: datetime
+
+
+def catch_up_mark(session: Session) -> CatchUpMark:
+    """The outbox as it stands now, taken before a rebuild reads its first row."""
+    taken_at = utcnow()  # before the read: a row committed after the read was created after this
+    return CatchUpMark(session.scalar(select(func.max(OutboxEvent.id))) or 0, taken_at)
+
+
+def replay_since(session: Session, client: OpenSearch, index: str, mark: CatchUpMark) -> CatchUpMark:
+    """Rewrite into `index` every credential named by an outbox event after `mark`.
 
     A full rebuild calls this before and after its alias swap, to catch the new index up with
-    changes the relay wrote to the old one while the load ran. Returns the highest id seen.
+    changes the relay wrote to the old one while the load ran. "After" is by id, or by
+    creation within CATCH_UP_OVERLAP of the mark, for rows that committed out of id order.
+    Returns the mark for the next catch-up.
     """
+    next_mark = catch_up_mark(session)
     rows = session.execute(
         select(OutboxEvent.id, OutboxEvent.entity_id)
-        .where(OutboxEvent.id > after_id, OutboxEvent.entity == "credential")
+        .where(OutboxEvent.entity == "credential",
+               or_(OutboxEvent.id > mark.event_id, OutboxEvent.created_at >= mark.taken_at - CATCH_UP_OVERLAP))
     ).all()
-    if not rows:
-        return after_id
-    outcome = write_credentials(session, client, index, {entity_id for _, entity_id in rows})
-    failures = {cid: err for cid, err in outcome.items() if err}
-    if failures:
-        raise RuntimeError(f"catch-up failed for {len(failures)} credentials, e.g. {next(iter(failures.items()))}")
-    return max(event_id for event_id, _ in rows)
+    if rows:
+        outcome = write_credentials(session, client, index, {entity_id for _, entity_id in rows})
+        failures = {cid: err for cid, err in outcome.items() if err}
+        if failures:
+            raise RuntimeError(f"catch-up failed for {len(failures)} credentials, e.g. {next(iter(failures.items()))}")
+    return CatchUpMark(max([mark.event_id, next_mark.event_id, *(event_id for event_id, _ in rows)]),
+                       next_mark.taken_at)

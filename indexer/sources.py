@@ -123,6 +123,10 @@ def load_credentials(session: Session, ids: Iterable[int]) -> dict[int, SimpleNa
     `provider_display`) and `relations` (columns plus `target`: id, name and status, or None).
     Plain Core queries, one per table, instead of ORM objects: a full rebuild reads every
     published credential, and building ORM instances was half of its Python time.
+
+    The credential rows (with `index_version` and the issuer's name) are read first, the rest
+    after: on PostgreSQL each statement sees the latest commits, so later reads can only be
+    newer than the version, and a document is never older than the version it is written with.
     """
     ids = list(ids)
     if not ids:
@@ -165,8 +169,8 @@ def load_credentials(session: Session, ids: Iterable[int]) -> dict[int, SimpleNa
 
 
 def published_credential_ids(session: Session) -> Iterator[tuple[int, int]]:
-    """(id, revision) of every published credential, streamed."""
-    query = select(Credential.id, Credential.revision).where(Credential.status == Status.published.value)
+    """(id, index_version) of every published credential, streamed: what `verify` compares."""
+    query = select(Credential.id, Credential.index_version).where(Credential.status == Status.published.value)
     yield from session.execute(query.order_by(Credential.id).execution_options(yield_per=5000))
 
 
@@ -187,7 +191,7 @@ def credential_actions(session: Session, batch: int = BATCH) -> Iterator[dict]:
 def index_action(credential: SimpleNamespace, lookups: Lookups) -> dict:
     return {
         "_id": str(credential.id),
-        "_version": credential.revision,
+        "_version": credential.index_version,
         "_version_type": "external_gte",
         "_source": build_credential_document(credential, lookups),
     }

@@ -117,6 +117,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of every login session's id (get_id): raising it ends all of the user's sessions at
+    # once, wherever their cookies are. Logging out and changing the password raise it.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -128,7 +131,8 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session stores (Flask-Login's "alternative token"): `<id>:<session_version>`."""
+        return f"{self.id}:{self.session_version}"
 
     def role_in(self, org_id: int) -> str | None:
         for m in self.memberships:
@@ -182,8 +186,11 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Written at most once a minute (webapp.auth), so read-only API traffic is not a write per request.
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # None: valid until revoked. Set with `catalog tokens create --expires-in 90d`.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -211,11 +218,21 @@ class Credential(Base):
     keywords: Mapped[list] = mapped_column(default=list)
     lifecycle: Mapped[str] = mapped_column(String(16), default="active")
     status: Mapped[str] = mapped_column(String(16), default=Status.draft.value, index=True)
-    # Every save bumps the revision; the indexer writes it as the external version.
+    # Every save bumps the revision: what editors' conflict checks and the history count.
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The search document's version, which the relay writes as the external version. It goes up
+    # with every outbox event for the credential (indexer.dependents.queue_credentials), so also
+    # when only something the document embeds changed (an issuer's name, a label): two relays
+    # writing the same revision after an organization rename could otherwise let the older
+    # content win, and `verify` would not see the difference.
+    index_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The name the public last saw, kept while it is published. Once it is archived, or a draft
+    # again, this is all of it that may still be shown: an archived credential's 410 page and
+    # another organization's link to it. None: it was never published, so it is not public at all.
+    last_published_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["name"]))
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     occupations: Mapped[list["CredentialOccupation"]] = relationship(

@@ -1,6 +1,11 @@
 """Configuration read from the environment, with defaults that work on a developer's machine.
 
 The same variable names appear in docker-compose.yml; a test checks that they agree.
+
+The one setting with no usable default is SECRET_KEY: it signs login sessions, so a key anyone
+can read lets anyone sign a cookie for any user. `CATALOG_ENV` says where the code runs:
+`production` (the default) needs a long, private key and the web app refuses to start without
+one; `development` (`make dev`) and `test` (the test suite) accept any key.
 """
 from __future__ import annotations
 
@@ -11,7 +16,39 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", REPO_ROOT / "instance"))
 
-ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY")
+ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY", "CATALOG_ENV")
+
+ENVIRONMENTS = ("production", "development", "test")
+MIN_SECRET_KEY_LENGTH = 32
+# Keys that were ever written in this repository (code, compose, docs) or that people paste from
+# tutorials: being public, they protect nothing, however long.
+KNOWN_PUBLIC_SECRET_KEYS = frozenset({
+    "dev-only-not-secret", "change-me-in-production", "changeme", "change-me", "secret", "dev", "development",
+    "your-secret-key", "super-secret-key",
+})
+HOW_TO_SET_A_KEY = ("set it to a long random value, e.g. "
+                    "export SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\", "
+                    "and keep it the same across restarts and on every web server; "
+                    "on a developer's machine, `make dev` makes one, or set CATALOG_ENV=development")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the app cannot run with; the message says how to fix it."""
+
+
+def secret_key_problem(key: str | None, environment: str) -> str | None:
+    """Why `key` must not sign sessions in `environment`, or None when it may."""
+    if environment != "production":
+        return None
+    if not key:
+        problem = "SECRET_KEY is not set"
+    elif key.strip().lower() in KNOWN_PUBLIC_SECRET_KEYS:
+        problem = "SECRET_KEY is a public example value that anyone can use to forge a login"
+    elif len(key) < MIN_SECRET_KEY_LENGTH:
+        problem = f"SECRET_KEY is too short ({len(key)} characters; at least {MIN_SECRET_KEY_LENGTH})"
+    else:
+        return None
+    return f"{problem}. It signs login sessions: {HOW_TO_SET_A_KEY}."
 
 
 def _default_database_url() -> str:
@@ -24,7 +61,9 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     opensearch_url: str = "http://127.0.0.1:9200"
     index_prefix: str = "catalog-"
-    secret_key: str = "dev-only-not-secret"
+    # No default: see secret_key_problem(). Development and tests without one get a random key.
+    secret_key: str = ""
+    environment: str = "production"
     # Web requests must answer within 2 s even when a service hangs, so their clients give up early.
     web_timeout: float = 1.5
     # Bulk loads wait for a busy node instead of failing a long reindex.
@@ -43,8 +82,12 @@ class Settings:
             "opensearch_url": os.environ.get("OPENSEARCH_URL", cls.opensearch_url),
             "index_prefix": os.environ.get("INDEX_PREFIX", cls.index_prefix),
             "secret_key": os.environ.get("SECRET_KEY", cls.secret_key),
+            "environment": os.environ.get("CATALOG_ENV", "").strip().lower() or cls.environment,
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
         }
         values.update(overrides)
+        if values["environment"] not in ENVIRONMENTS:
+            raise ConfigurationError(f"CATALOG_ENV is {values['environment']!r}; "
+                                     f"use one of {', '.join(ENVIRONMENTS[:-1])} or {ENVIRONMENTS[-1]}")
         return cls(**values)

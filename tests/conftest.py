@@ -3,10 +3,15 @@
 Every run gets its own INDEX_PREFIX (indices, aliases, Celery queue and rate-limit keys are all
 scoped by it) and its own database, so parallel runs and `make dev` never see each other's data.
 CATALOG_TEST_DB=postgres runs the same tests on a throwaway PostgreSQL database.
+
+The suite declares itself as the `test` environment (CATALOG_ENV), so an app built before the
+settings fixture runs (to read its URL map, say) may start without a key; the run's own key is
+random and long all the same, and tests/test_sessions.py starts apps as production does.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import threading
 import time
@@ -22,6 +27,7 @@ RUN_ID = uuid.uuid4().hex[:8]
 BACKEND = os.environ.get("CATALOG_TEST_DB", "sqlite")
 POSTGRES_ADMIN_URL = os.environ.get("POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ARTIFACTS = ROOT / "tests" / "artifacts"
+os.environ["CATALOG_ENV"] = "test"
 
 
 def _create_postgres_database(name: str) -> str:
@@ -89,7 +95,7 @@ def _use_settings(database_url: str, prefix: str):
     """Point this process, its Celery app and its future subprocesses at this run's services."""
     from store.settings import Settings
 
-    values = Settings.from_env(database_url=database_url, index_prefix=prefix, secret_key=f"test-{RUN_ID}")
+    values = Settings.from_env(database_url=database_url, index_prefix=prefix, secret_key=secrets.token_hex(32))
     os.environ.update(DATABASE_URL=values.database_url, INDEX_PREFIX=prefix, SECRET_KEY=values.secret_key,
                       REDIS_URL=values.redis_url, OPENSEARCH_URL=values.opensearch_url)
     # workers.app builds its Celery app from the environment at import time.
@@ -226,8 +232,14 @@ def browser():
 
 @pytest.fixture()
 def page(browser):
+    """A fresh browser tab; the test fails if Chromium reports a Content-Security-Policy violation
+    (an inline script or style, or a resource from elsewhere, that webapp/security.py's policy blocks)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(f"{message.type}: {message.text}")
+            if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)

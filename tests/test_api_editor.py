@@ -50,6 +50,7 @@ class World:
     tokens: dict[str, str]  # actor -> API token
     user_ids: dict[str, int]
     emails: dict[str, str]
+    session_ids: dict[str, str]  # what a login session stores: User.get_id(), `<id>:<session version>`
 
 
 def make_world(database_url: str) -> World:
@@ -69,7 +70,8 @@ def make_world(database_url: str) -> World:
         accounts.grant(s, people["college_admin"], college, "admin")
         tokens = {name: accounts.create_token(s, user, "tests")[1] for name, user in people.items()}
         return World(a.id, b.id, college.id, tokens, {name: user.id for name, user in people.items()},
-                     {name: user.email for name, user in people.items()})
+                     {name: user.email for name, user in people.items()},
+                     {name: user.get_id() for name, user in people.items()})
 
 
 def archive_published(database_url: str, *org_ids: int) -> None:
@@ -314,7 +316,7 @@ def test_foreign_and_unknown_ids_look_the_same(client, world, suffix, method):
 
 def test_session_cookies_still_need_the_csrf_token(client, world):
     with client.session_transaction() as session:
-        session["_user_id"] = str(world.user_ids["editor_a"])
+        session["_user_id"] = world.session_ids["editor_a"]
         session["_fresh"] = True
     assert client.get(API).status_code == 200  # a logged-in browser may read
     forged = client.post(API, json={**NURSING})

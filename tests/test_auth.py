@@ -171,6 +171,7 @@ def test_a_bearer_request_ignores_the_session_cookie(api_app, database):
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     cookie_email = f"cookie-{uuid.uuid4().hex[:10]}@example.org"
     client.post("/register", data={"name": "Cookie", "email": cookie_email, "password": PASSWORD, "csrf_token": csrf})
+    client.post("/login", data={"email": cookie_email, "password": PASSWORD, "csrf_token": csrf})
     assert client.get("/test-api/whoami").json == {"email": cookie_email}  # the session works for the API
 
     token_user_id, _token_id, token = make_user_with_token(database)

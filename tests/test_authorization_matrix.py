@@ -82,7 +82,7 @@ def _logged_in_client(app, world, actor: str):
     client = app.test_client()
     if actor != "anonymous":
         with client.session_transaction() as session:
-            session["_user_id"] = str(world.user_ids[actor])
+            session["_user_id"] = world.session_ids[actor]
             session["_fresh"] = True
     return client
 

@@ -51,7 +51,7 @@ def test_status_verify_repair_drain(run, settings, worker):
     assert f"{settings.index_prefix}credentials" in status.output and "outbox: 0 pending" in status.output
 
     with session_scope(settings.database_url) as s:
-        s.execute(update(Credential).where(Credential.id == cid).values(revision=Credential.revision + 1))
+        s.execute(update(Credential).where(Credential.id == cid).values(index_version=Credential.index_version + 1))
     drifted = run("index", "verify")
     assert drifted.exit_code == 1
     assert "1 stale" in drifted.output and str(cid) in drifted.output

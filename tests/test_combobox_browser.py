@@ -1,4 +1,8 @@
-"""The editor's pickers in headless Chromium, on /widgets/combobox, against the live autocomplete API."""
+"""The editor's pickers in headless Chromium, on /widgets/combobox, against the live autocomplete API.
+
+wait_for_function gets functions (`() => ...`), not bare expressions: Playwright runs a bare
+expression through eval() in the page, which the site's Content-Security-Policy forbids.
+"""
 from __future__ import annotations
 
 import json
@@ -14,7 +18,7 @@ OCCUPATIONS = "#occupation-input"
 @pytest.fixture()
 def pickers(live_server, page):
     page.goto(f"{live_server.url}/widgets/combobox")
-    page.wait_for_function("document.querySelector('#occupation-input').getAttribute('role') === 'combobox'")
+    page.wait_for_function("() => document.querySelector('#occupation-input').getAttribute('role') === 'combobox'")
     return page
 
 
@@ -129,7 +133,7 @@ def test_list_all_matching_occupations_with_checkboxes(pickers):
     search.fill("nurse")
     search.press("Enter")
     count = page.locator(".picklist [role=status]")
-    page.wait_for_function("/^\\d+ of \\d+$/.test(document.querySelector('.picklist [role=status]').textContent)")
+    page.wait_for_function("() => /^\\d+ of \\d+$/.test(document.querySelector('.picklist [role=status]').textContent)")
     shown, total = map(int, re.match(r"(\d+) of (\d+)", count.inner_text()).groups())
     boxes = page.locator(".picklist input[type=checkbox]")
     assert boxes.count() == shown and 1 < shown <= 50 and total >= shown
@@ -146,7 +150,7 @@ def test_list_all_matching_occupations_with_checkboxes(pickers):
 
     search.fill("nurse")
     search.press("Enter")
-    page.wait_for_function("/^\\d+ of \\d+$/.test(document.querySelector('.picklist [role=status]').textContent)")
+    page.wait_for_function("() => /^\\d+ of \\d+$/.test(document.querySelector('.picklist [role=status]').textContent)")
     listed = page.locator(".picklist-results").inner_text()
     assert "Registered Nurses" not in listed, "what is already added is not listed again"
 
@@ -156,7 +160,7 @@ def test_everything_at_once_beyond_the_default_ten(pickers):
     search = page.locator("#occupation-search")
     search.fill("29")
     search.press("Enter")
-    page.wait_for_function("/^\\d+ of \\d+$/.test(document.querySelector('.picklist [role=status]').textContent)")
+    page.wait_for_function("() => /^\\d+ of \\d+$/.test(document.querySelector('.picklist [role=status]').textContent)")
     shown, total = map(int, re.match(r"(\d+) of (\d+)", page.locator(".picklist [role=status]").inner_text()).groups())
     assert shown == 50 and total > 50
 
@@ -190,7 +194,7 @@ def test_an_unavailable_search_says_so(pickers):
     combo = page.locator(OCCUPATIONS)
     combo.press_sequentially("nurse", delay=20)
     status = page.locator(".combobox").first.locator("[role=status]")
-    page.wait_for_function("document.querySelector('.combobox [role=status]').textContent.includes('unavailable')")
+    page.wait_for_function("() => document.querySelector('.combobox [role=status]').textContent.includes('unavailable')")
     assert "try again" in status.inner_text()
     assert combo.get_attribute("aria-expanded") == "false"
 

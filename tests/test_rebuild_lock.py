@@ -152,7 +152,7 @@ def own_stack(settings, tmp_path_factory):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         worker = CeleryProcess("worker", env, ARTIFACTS / f"lock-worker-{RUN_ID}.log",
                                f"{own.index_prefix}tasks").start()
-        celery = make_celery(own)
+        celery = make_celery(own, set_as_current=False)
         wait_for(lambda: _answers_ping(celery), timeout=60, message="the stack's worker to answer ping")
         try:
             yield SimpleNamespace(settings=own, env=env, worker=worker, celery=celery,

@@ -321,10 +321,28 @@ def test_the_public_api_is_rate_limited_per_client_with_retry_after(settings, da
     assert limited.status_code == 429
     assert limited.get_json()["error"] == "rate_limited"
     assert 0 < int(limited.headers["Retry-After"]) <= 60
-    # Another address has its own allowance, and the HTML pages are not limited.
+    # Another address has its own allowance.
     other = client.get("/api/v1/search?q=welding", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert other.status_code == 200
-    assert client.get("/search?q=welding").status_code == 200
+
+
+def test_search_and_browse_pages_share_the_api_allowance(settings, database, indexed):
+    """Scraping the HTML pages must not be a way around the API's limit: one allowance for both."""
+    from webapp import create_app
+
+    app = create_app(settings, TESTING=True, RATELIMIT_ENABLED=True, PUBLIC_API_RATE_LIMIT="3/minute",
+                     RATELIMIT_KEY_PREFIX=f"{settings.index_prefix}rl-{uuid.uuid4().hex[:6]}")
+    client = app.test_client()
+    answers = [client.get("/search?q=welding"), client.get("/browse/sectors"), client.get("/api/v1/search?q=x")]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    for path in ("/search?q=welding", "/browse/occupations"):
+        limited = client.get(path)
+        assert limited.status_code == 429 and limited.mimetype == "text/html", path
+        assert "Too many" in limited.get_data(as_text=True) and int(limited.headers["Retry-After"]) > 0
+    assert client.get("/api/v1/search?q=welding").status_code == 429
+    # Credential pages and the home page are not search: they stay open.
+    assert client.get(f"/credentials/{indexed['welding']}").status_code == 200
+    assert client.get("/").status_code == 200
 
 
 def test_the_api_still_answers_when_the_rate_limit_store_is_down(settings, database, indexed):

@@ -22,18 +22,26 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     # CATALOG_PUBLIC_API_RATE_LIMIT="600/minute"; explicit keyword config wins over it.
     app.config.from_prefixed_env("CATALOG")
     app.config.update(config)
+    from webapp import security
+
+    # Before anything else: in production, no app at all rather than one whose sessions can be forged.
+    security.require_secret_key(app, settings)
     # Keep keys in the order the code builds them (JSON_SORT_KEYS is gone from Flask 3).
     app.json.sort_keys = False
 
-    from webapp import database, errors
+    from webapp import converters, database, errors
 
     database.init_app(app)
     errors.init_app(app)
+    # Before any blueprint: their routes use the `id` converter.
+    converters.init_app(app)
 
     from webapp import auth
 
     # Sessions, Bearer tokens and CSRF; its request hook must come before any other.
     auth.init_app(app)
+    # Security headers (CSP, framing, HSTS on HTTPS) and no-store on private pages.
+    security.init_app(app)
 
     from webapp.health import bp as health_bp
     from webapp.public.home import bp as public_bp

@@ -5,6 +5,10 @@ Two ways in, one answer. Pages use Flask-Login's session cookie; API clients sen
 session cookie is ignored, so `current_actor()` and the permission helpers below give the
 editor pages and the authoring API the same checks.
 
+Sessions are revocable on the server: the session stores `<user id>:<session version>`
+(User.get_id) and the user loader accepts it only while the version matches the database's.
+Logging out and changing the password raise the version (catalog.accounts.service.end_sessions).
+
 CSRF: Flask-WTF's CSRFProtect guards every unsafe request except those carrying a Bearer header.
 That exemption is safe because a browser never attaches an Authorization header on its own, so a
 forged cross-site request cannot carry one, and a request that does carry one is rejected with
@@ -28,7 +32,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import update
 
 from store.db import session_scope
-from store.models import ApiToken, Membership, Role, User, utcnow
+from store.models import MAX_ID, ApiToken, Membership, Role, User, utcnow
 from catalog.accounts.service import TokenRejected, find_live_token
 from webapp.database import db
 from webapp.errors import json_error
@@ -122,14 +126,33 @@ def authenticate_api(blueprint: Blueprint) -> Blueprint:
 # --- Sessions ---------------------------------------------------------------------------------
 
 
+def parse_session_id(value: str) -> tuple[int, int] | None:
+    """`<user id>:<session version>` as User.get_id writes it, or None for anything else."""
+    user_id, colon, version = (value or "").partition(":")
+    if not colon or not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+        return None
+    if not 0 < int(user_id) <= MAX_ID:
+        return None
+    return int(user_id), int(version)
+
+
 @login_manager.user_loader
-def _load_session_user(user_id: str) -> User | None:
+def _load_session_user(session_id: str) -> User | None:
+    """The session's user while its version is current; logging out or a new password raise it.
+
+    Runs on every request that asks who is logged in, so a session ended elsewhere (another
+    browser's logout, a password change) ends here on the next request.
+    """
     if _bearer_header() is not None:
         return g.get("bearer_user")  # a Bearer request speaks for the token's user only
-    try:
-        return db().get(User, int(user_id))
-    except ValueError:
+    parsed = parse_session_id(session_id)
+    if parsed is None:
         return None
+    user_id, version = parsed
+    user = db().get(User, user_id)
+    if user is None or user.session_version != version:
+        return None
+    return user
 
 
 @login_manager.request_loader

@@ -1,4 +1,5 @@
-"""Rate limits for the public JSON API and for login attempts, per client IP, in Redis.
+"""Rate limits for the public JSON API (and the search pages), and for login and registration
+attempts, per client IP, in Redis.
 
 Which blueprint gets which limit is declared once below; the values are app config, so an
 operator can raise them and a test can shrink them. A client over its limit gets 429 JSON with
@@ -15,7 +16,7 @@ Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so the client IP is 
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -29,10 +30,16 @@ LIMITED_BLUEPRINTS = {
     # The editor asks once per change of occupations or programmes: the autocomplete limit fits.
     "suggest": "AUTOCOMPLETE_RATE_LIMIT",
 }
-# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords)
-LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT"}
+# Page endpoints that count against a blueprint's allowance: the search and browse pages run the
+# same OpenSearch queries as the JSON API, so scraping them must not be a way around its limit.
+SHARING_VIEWS = {"search.search_page": "api_public", "search.browse_page": "api_public"}
+# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords, and
+# creating accounts in bulk)
+LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT", "accounts.register": "REGISTER_RATE_LIMIT"}
 DEFAULT_LIMITS = {"PUBLIC_API_RATE_LIMIT": "120/minute", "AUTOCOMPLETE_RATE_LIMIT": "600/minute",
-                  "LOGIN_RATE_LIMIT": "10/minute"}
+                  "LOGIN_RATE_LIMIT": "10/minute",
+                  # A few people behind one office address may register in a morning; a script may not.
+                  "REGISTER_RATE_LIMIT": "5/minute;20/hour"}
 # A counter that cannot be reached within this long is treated as down (seconds).
 STORAGE_TIMEOUT = 0.25
 
@@ -44,9 +51,14 @@ def _limit_from_config(key: str):
 def too_many_requests(exc: RateLimitExceeded):
     message = (f"too many requests from your address (the limit is {exc.description}); "
                "wait the number of seconds in Retry-After and try again")
-    if not request.path.startswith("/api/"):
-        return render_template("accounts/too_many.html", message=message), 429
-    return json_error(429, "rate_limited", message)
+    if request.path.startswith("/api/"):
+        return json_error(429, "rate_limited", message)
+    if request.endpoint in SHARING_VIEWS:
+        return render_template("accounts/too_many.html", message=message, title="Too many searches",
+                               back_url=url_for("public.index"), back_label="Back to the catalog"), 429
+    return render_template("accounts/too_many.html", message=message, title="Too many attempts",
+                           back_url=url_for(request.endpoint) if request.endpoint else url_for("public.index"),
+                           back_label="Back to the form"), 429
 
 
 def init_app(app: Flask) -> Limiter:
@@ -69,6 +81,11 @@ def init_app(app: Flask) -> Limiter:
         if name in app.blueprints:
             # Shared: one allowance per client for all of a blueprint's endpoints, not one each.
             limiter.shared_limit(_limit_from_config(key), scope=name)(app.blueprints[name])
+    for endpoint, scope in SHARING_VIEWS.items():
+        if endpoint in app.view_functions:
+            # The same scope and limit as the blueprint's, so Redis holds one counter for both.
+            app.view_functions[endpoint] = limiter.shared_limit(
+                _limit_from_config(LIMITED_BLUEPRINTS[scope]), scope=scope)(app.view_functions[endpoint])
     for endpoint, key in LIMITED_VIEWS.items():
         if endpoint in app.view_functions:
             app.view_functions[endpoint] = limiter.limit(_limit_from_config(key), methods=["POST"])(

@@ -46,9 +46,9 @@ def search_json(result: SearchResult) -> dict:
     return body
 
 
-def public_credential(raw_id: str) -> dict:
+def public_credential(credential_id: int) -> dict:
     """`load_public_credential` with the URLs of the credential and of the ones it links to."""
-    credential = load_public_credential(db(), raw_id)
+    credential = load_public_credential(db(), credential_id)
     for item in credential["related"] + credential["required"]:
         if item["id"] is not None:
             item["url"] = credential_url(item["id"])

@@ -14,9 +14,15 @@ from store.settings import Settings
 VISIBILITY_TIMEOUT = 4 * 60 * 60
 
 
-def make_celery(settings: Settings | None = None) -> Celery:
+def make_celery(settings: Settings | None = None, set_as_current: bool = True) -> Celery:
+    """The workers' app, or (set_as_current=False) one that only sends tasks for other settings.
+
+    Celery makes each new app the process's "current" one, which `shared_task` proxies use: a
+    sender made for a command or a nudge must not take that place from the workers' own app.
+    """
     settings = settings or Settings.from_env()
-    app = Celery("credential_catalog", broker=settings.redis_url, backend=settings.redis_url)
+    app = Celery("credential_catalog", broker=settings.redis_url, backend=settings.redis_url,
+                 set_as_current=set_as_current)
     app.conf.update(
         # Ack after the task ran, and re-queue it if the worker process dies mid-task.
         task_acks_late=True,

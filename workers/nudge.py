@@ -29,7 +29,7 @@ _waiting = threading.Lock()
 def _nudge_app(settings: Settings) -> Celery:
     from workers.app import make_celery
 
-    app = make_celery(settings)
+    app = make_celery(settings, set_as_current=False)
     app.conf.broker_transport_options = {**app.conf.broker_transport_options,
                                          "socket_timeout": NUDGE_TIMEOUT, "socket_connect_timeout": NUDGE_TIMEOUT,
                                          "max_retries": 0}

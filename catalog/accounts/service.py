@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.ids import parse_id
 from store.models import (
-    MAX_ID,
     AccessRequest,
     ApiToken,
     Membership,
@@ -30,7 +31,7 @@ from store.models import (
     utcnow,
 )
 from indexer.dependents import queue_dependents
-from catalog.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password
+from catalog.accounts.passwords import hash_password, password_problem
 
 ROLES = tuple(r.value for r in Role)
 KINDS = tuple(k.value for k in OrgKind)
@@ -88,8 +89,8 @@ def find_org_by_name(session: Session, name: str) -> Organization | None:
 def get_org(session: Session, name_or_id: str | int) -> Organization:
     """An organization by id (digits) or by name, ignoring case."""
     text = str(name_or_id).strip()
-    is_id = text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID
-    org = session.get(Organization, int(text)) if is_id else find_org_by_name(session, text)
+    org_id = parse_id(text)
+    org = session.get(Organization, org_id) if org_id is not None else find_org_by_name(session, text)
     if org is None:
         raise NotFound(f"no organization {text!r} (give its id or exact name; `catalog orgs list` shows them)")
     return org
@@ -166,14 +167,27 @@ def list_orgs(session: Session) -> list[Organization]:
 # --- People and roles -------------------------------------------------------------------------
 
 
-def create_user(session: Session, email: str, password: str, name: str = "",
-                platform_admin: bool = False) -> User:
+def _clean_new_account(email: str, password: str) -> str:
+    """The normalized email, once the email and the password meet the rules for a new account."""
     email = normalize_email(email)
     local, _, domain = email.partition("@")
     if not local or not domain:
         raise Invalid(f"{email!r} is not an email address", "email")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"the password must have at least {MIN_PASSWORD_LENGTH} characters", "password")
+    check_new_password(password)
+    return email
+
+
+def check_new_password(password: str) -> None:
+    """The rules for any new password (catalog.accounts.passwords), as an Invalid on "password"."""
+    problem = password_problem(password or "")
+    if problem:
+        raise Invalid(problem, "password")
+
+
+def create_user(session: Session, email: str, password: str, name: str = "",
+                platform_admin: bool = False) -> User:
+    """A new account; Conflict if the email is taken (operators and tests need to know)."""
+    email = _clean_new_account(email, password)
     if find_user(session, email) is not None:
         raise Conflict(f"an account with email {email!r} already exists", "email")
     user = User(email=email, name=(name or "").strip(), password_hash=hash_password(password),
@@ -181,6 +195,42 @@ def create_user(session: Session, email: str, password: str, name: str = "",
     session.add(user)
     _flush(session, f"an account with email {email!r} already exists", "email")
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Log `user` out everywhere: every session cookie issued so far stops working.
+
+    Sessions carry the user's session_version (User.get_id); the web app refuses one whose
+    version is not the current one. Incremented in SQL, so two concurrent calls both count.
+    """
+    user.session_version = User.session_version + 1
+    session.flush()
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Set a new password and end every session: whoever knew the old one is logged out too."""
+    check_new_password(new_password)
+    user.password_hash = hash_password(new_password)
+    end_sessions(session, user)
+
+
+def register_user(session: Session, email: str, password: str, name: str = "") -> User | None:
+    """Self-service registration that does not tell who is registered.
+
+    The email and password rules apply first, alike for every address. Then a new address gets
+    an account; a taken one gets None and its account is left exactly as it was (the catalog
+    sends no email, so there is no "someone tried to register as you" message to send). The
+    password is hashed either way so both take as long, and the caller answers both alike.
+    """
+    email = _clean_new_account(email, password)
+    if find_user(session, email) is not None:
+        hash_password(password)  # the same work as a new account, so timing does not tell either
+        return None
+    try:
+        with session.begin_nested():
+            return create_user(session, email, password, name)
+    except Conflict:
+        return None  # registered by a concurrent request a moment ago: the same answer
 
 
 def _check_role(role: str) -> str:
@@ -241,31 +291,65 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: User, label: str = "") -> tuple[ApiToken, str]:
-    """A new token for `user`. The token itself is returned once and never stored."""
+def create_token(session: Session, user: User, label: str = "",
+                 expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user`, valid until revoked or until `expires_at` (naive UTC).
+
+    The token itself is returned once and never stored.
+    """
+    if expires_at is not None and expires_at <= utcnow():
+        raise Invalid(f"the expiry must be in the future, not {expires_at:%Y-%m-%d %H:%M} UTC", "expires_at")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=hash_token(token), label=(label or "").strip())
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), label=(label or "").strip(), expires_at=expires_at)
     session.add(row)
     session.flush()
     return row, token
 
 
-def revoke_token(session: Session, token_id: int) -> ApiToken:
-    row = session.get(ApiToken, token_id)
+def get_token(session: Session, token_id: int | str) -> ApiToken:
+    number = parse_id(token_id)
+    row = session.get(ApiToken, number) if number is not None else None
     if row is None:
-        raise NotFound(f"no API token with id {token_id}")
+        raise NotFound(f"no API token with id {str(token_id)[:30]}")
+    return row
+
+
+def revoke_token(session: Session, token_id: int | str) -> ApiToken:
+    """Revoke a token; revoking one already revoked keeps its first revocation time."""
+    row = get_token(session, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return row
 
 
+def list_tokens(session: Session, user: User | None = None) -> list[ApiToken]:
+    """Every token (or `user`'s), oldest first, revoked and expired ones included."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query))
+
+
+def token_status(row: ApiToken, now: datetime | None = None) -> str:
+    """"active", "revoked" or "expired"."""
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= (now or utcnow()):
+        return "expired"
+    return "active"
+
+
 def find_live_token(session: Session, token: str) -> ApiToken:
-    """The unrevoked token row for a presented token, or TokenRejected saying why not."""
+    """The token row for a presented token if it is neither revoked nor expired, else TokenRejected saying why."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None:
         raise TokenRejected("the API token is not valid")
-    if row.revoked_at is not None:
+    status = token_status(row)
+    if status == "revoked":
         raise TokenRejected("the API token was revoked")
+    if status == "expired":
+        raise TokenRejected(f"the API token expired on {row.expires_at:%Y-%m-%d %H:%M} UTC; "
+                            "ask an operator for a new one (`catalog tokens create`)")
     return row
 
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from store.ids import parse_id
 from store.models import (
-    MAX_ID,
     Concept,
     Credential,
     CredentialCip,
@@ -26,6 +26,7 @@ from store.models import (
     CustomLevel,
     Note,
     Organization,
+    OrgKind,
     Program,
     RevisionEntry,
     Scheme,
@@ -33,11 +34,11 @@ from store.models import (
     User,
     utcnow,
 )
-from indexer.dependents import queue_dependents
-from store.outbox import record_change
+from indexer.dependents import queue_credentials, queue_dependents
 from store.vocabulary import bound_scheme
 from catalog.authoring import validation as v
 from catalog.authoring.levels import merged_scale
+from catalog.authoring.links import linked_credentials
 from catalog.authoring.snapshot import section_snapshot
 
 
@@ -47,6 +48,19 @@ class ConflictError(Exception):
     def __init__(self, section: str, current_revision: int, changes: list[dict]):
         super().__init__(f"{section} was changed by someone else (now at revision {current_revision})")
         self.section, self.current_revision, self.changes = section, current_revision, changes
+
+
+class ArchivedError(Exception):
+    """An archived credential is kept as it was withdrawn; it changes only after unarchiving.
+
+    Otherwise its name could change after it left the catalog, and whatever still shows it (its
+    410 page, other organizations' links) would have to tell an archived rename from the record.
+    """
+
+    def __init__(self, credential: Credential):
+        super().__init__(f"“{credential.name}” is archived, so nothing in it can be changed; unarchive it first "
+                         "by making it a draft (or publishing it again)")
+        self.credential_id = credential.id
 
 
 class PublishError(v.ValidationError):
@@ -82,9 +96,20 @@ class Known:
             select(Concept.code).join(Scheme).where(Scheme.name == scheme, Concept.code.in_(batch))
         )}
 
-    def orgs(self, ids) -> set[int]:
-        return {org_id for batch in _batches(_valid_ids(ids))
-                for org_id in self.session.scalars(select(Organization.id).where(Organization.id.in_(batch)))}
+    def providers(self, own_org_id: int, ids) -> tuple[dict[int, str], set[int]]:
+        """(id -> name of each organization that exists, the ids that may be named as a program's provider).
+
+        A program's provider is the credential's own organization or an education provider: a
+        college that runs the program. Naming any other issuer as the provider would put that
+        organization's name on a credential it never agreed to appear on.
+        """
+        names, allowed = {}, set()
+        for batch in _batches(_valid_ids(ids)):
+            for org in self.session.scalars(select(Organization).where(Organization.id.in_(batch))):
+                names[org.id] = org.name
+                if may_provide(org, own_org_id):
+                    allowed.add(org.id)
+        return names, allowed
 
     def relation_targets(self, org_id: int, ids) -> dict[int, str]:
         """Published credentials, plus the editor's own organization's drafts."""
@@ -100,19 +125,20 @@ class Known:
         return targets
 
 
+def may_provide(org: Organization, own_org_id: int) -> bool:
+    """Whether `org` may be named as the provider of a program on a credential of `own_org_id`."""
+    return org.id == own_org_id or OrgKind.education_provider.value in (org.kinds or [])
+
+
 def _valid_ids(ids) -> set[int]:
-    return {i for i in ids if isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID}
+    return {i for i in ids if isinstance(i, int) and parse_id(i) is not None}
 
 
 def _ids_in(items, key: str) -> list[int]:
-    out = []
-    for item in items if isinstance(items, list) else []:
-        if isinstance(item, dict):
-            try:
-                out.append(int(item.get(key)))
-            except (TypeError, ValueError, OverflowError):
-                pass
-    return out
+    """The ids under `key` in a list of objects, read strictly (store.ids.parse_id): 1.5 is no id
+    and is not rounded to 1; validation then says the item's id is wrong."""
+    found = (parse_id(item.get(key)) for item in (items if isinstance(items, list) else []) if isinstance(item, dict))
+    return [i for i in found if i is not None]
 
 
 def _cips_in(payload) -> list[str]:
@@ -185,7 +211,8 @@ def _required_cycle(session: Session, self_id: int | None, required: list[int]) 
                     chain.append(node)
                     node = parent[node]
                 ids = [self_id, *reversed(chain), self_id]
-                names = dict(session.execute(select(Credential.id, Credential.name).where(Credential.id.in_(ids))).all())
+                viewer = session.scalar(select(Credential.org_id).where(Credential.id == self_id))
+                names = {cid: linked.name for cid, linked in linked_credentials(session, viewer, ids).items()}
                 return [names.get(i, str(i)) for i in ids]
             if target not in parent:
                 parent[target] = source
@@ -211,8 +238,8 @@ def _apply_skills(session: Session, credential: Credential, payload, known: Know
 
 def _apply_programs(session: Session, credential: Credential, payload, known: Known) -> None:
     items = payload.get("programs", payload) if isinstance(payload, dict) else payload
-    programs = v.clean_programs(items, known.orgs(_ids_in(items, "provider_org_id")),
-                                known.codes("programs", _cips_in(items)))
+    names, allowed = known.providers(credential.org_id, _ids_in(items, "provider_org_id"))
+    programs = v.clean_programs(items, names, allowed, known.codes("programs", _cips_in(items)))
     existing = {p.id: p for p in credential.programs}
     kept = []
     for program in programs:
@@ -254,6 +281,8 @@ def save_section(session: Session, user: User | None, credential: Credential, se
                  base_revision: int | None = None) -> Credential:
     if section not in APPLY:
         raise v.ValidationError({"section": f"unknown section {section!r}; one of {', '.join(APPLY)}"})
+    if credential.status == Status.archived.value:
+        raise ArchivedError(credential)
     _check_conflict(session, credential, section, base_revision)
     before = section_snapshot(credential, section)
     renamed_from = credential.name
@@ -312,11 +341,13 @@ def _record(session: Session, credential: Credential, user: User | None, section
     changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
     credential.revision += 1
     credential.updated_at = utcnow()
+    if credential.status == Status.published.value:
+        credential.last_published_name = credential.name  # public from this commit on
     session.flush()
     session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
                               user_id=user.id if user else None, section=section, changes=changes))
     if was_public or credential.status == Status.published.value:
-        record_change(session, "credential", credential.id, credential.revision)
+        queue_credentials(session, {credential.id})
 
 
 def _queue_referrers(session: Session, credential: Credential) -> None:

@@ -19,6 +19,7 @@ from store.facts import (
     MAX_LENGTH,
     RELATION_KINDS,
 )
+from store.ids import looks_like_id, parse_id
 
 SECTIONS = ("details", "occupations", "sectors", "related", "skills", "programs")
 PUBLISH_REQUIRED = {"name": "a name", "credential_type": "a credential type", "description": "a description"}
@@ -199,12 +200,15 @@ def clean_relations(value, self_id: int | None, allowed_targets: dict[int, str],
         if kind not in RELATION_KINDS:
             errors[f"{where}.kind"] = "must be related or required"
             continue
-        target = item.get("credential_id")
-        if target not in (None, ""):
-            try:
-                target = int(target)
-            except (TypeError, ValueError, OverflowError):
-                errors[f"{where}.credential_id"] = "must be a credential id"
+        raw_target = item.get("credential_id")
+        if raw_target not in (None, ""):
+            # Strictly a whole number: 1.5 or True would otherwise round onto credential 1.
+            if not looks_like_id(raw_target):
+                errors[f"{where}.credential_id"] = "must be a credential id (a whole number)"
+                continue
+            target = parse_id(raw_target)
+            if target is None:
+                errors[f"{where}.credential_id"] = f"there is no credential {str(raw_target)[:20]}"
                 continue
             if target == self_id:
                 errors[f"{where}.credential_id"] = "a credential cannot be related to itself"
@@ -294,7 +298,9 @@ def clean_skills(value, known_skills: set[str], scale_for) -> tuple[list[dict], 
     return custom, skills
 
 
-def clean_programs(value, known_orgs: set[int], known_cips: set[str]) -> list[dict]:
+def clean_programs(value, known_orgs: dict[int, str], allowed_providers: set[int], known_cips: set[str]) -> list[dict]:
+    """`known_orgs` maps the organizations that exist to their names; `allowed_providers` are those
+    that may be named as a program's provider (the credential's own, and education providers)."""
     errors: dict[str, str] = {}
     if not isinstance(value, list):
         raise ValidationError({"programs": "must be a list"})
@@ -306,18 +312,20 @@ def clean_programs(value, known_orgs: set[int], known_cips: set[str]) -> list[di
             continue
         e: dict[str, str] = {}
         duration = _mapping(item.get("duration"), f"{where}.duration", e)
-        provider_id = item.get("provider_org_id")
-        if provider_id not in (None, ""):
-            try:
-                provider_id = int(provider_id)
-            except (TypeError, ValueError, OverflowError):
-                provider_id = -1
-            if provider_id not in known_orgs:
-                e[f"{where}.provider_org_id"] = "unknown organization"
-        else:
+        raw_provider = item.get("provider_org_id")
+        provider_id = parse_id(raw_provider)
+        if raw_provider in (None, ""):
             provider_id = None
+        elif not looks_like_id(raw_provider):
+            e[f"{where}.provider_org_id"] = "must be an organization id (a whole number)"
+        elif provider_id not in known_orgs:
+            e[f"{where}.provider_org_id"] = "unknown organization"
+        elif provider_id not in allowed_providers:
+            e[f"{where}.provider_org_id"] = (
+                f"{known_orgs[provider_id]} is not an education provider, so it cannot be named as one; choose your "
+                "own organization or an education provider, or type the provider's name instead")
         program = {
-            "id": item.get("id") if isinstance(item.get("id"), int) else None,
+            "id": parse_id(item.get("id")) if isinstance(item.get("id"), int) else None,
             "provider_org_id": provider_id,
             "provider_name": _text(item.get("provider_name"), f"{where}.provider_name", e, MAX_LENGTH["provider_name"]),
             "name": _text(item.get("name"), f"{where}.name", e, MAX_LENGTH["name"], required=True),

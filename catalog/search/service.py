@@ -18,7 +18,8 @@ from indexer.facets import label_values
 from indexer.search import SearchRequest, SearchResult, search
 from indexer.sources import load_credentials
 from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES, LANGUAGES
-from store.models import MAX_ID, Credential, Status
+from store.ids import parse_id
+from store.models import Credential, Status
 from store.settings import Settings
 from store.vocabulary import bound_scheme, concept_labels
 
@@ -105,22 +106,29 @@ def _relation(item: dict) -> dict:
             "type_label": CREDENTIAL_TYPES.get(item.get("type") or "", item.get("type") or "")}
 
 
-def parse_credential_id(raw_id: str) -> int:
+def parse_credential_id(raw_id: int | str) -> int:
     """The id in a public URL, or CredentialNotFound for anything that cannot be one."""
-    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 12 or not 0 < int(raw_id) <= MAX_ID:
+    credential_id = parse_id(raw_id)
+    if credential_id is None:
         raise CredentialNotFound(raw_id)
-    return int(raw_id)
+    return credential_id
 
 
-def load_public_credential(session: Session, raw_id: str) -> dict:
-    """The public view of a published credential. Raises CredentialNotFound (drafts too: their
-    existence is not public) or CredentialGone (archived)."""
+def load_public_credential(session: Session, raw_id: int | str) -> dict:
+    """The public view of a published credential.
+
+    Raises CredentialNotFound for drafts and for archived credentials that were never published
+    (their existence is not public, and ids are sequential), and CredentialGone for archived
+    ones, with the name they had when last published: a later draft rename is not public.
+    """
     credential_id = parse_credential_id(raw_id)
     credential = load_credentials(session, [credential_id]).get(credential_id)
     if credential is None or credential.status == Status.draft.value:
         raise CredentialNotFound(raw_id)
     if credential.status == Status.archived.value:
-        raise CredentialGone(credential.name)
+        if credential.last_published_name is None:
+            raise CredentialNotFound(raw_id)
+        raise CredentialGone(credential.last_published_name)
     # The search document is the public record: one builder decides what the public sees.
     doc = build_credential_document(credential, _lookups(session, credential))
     display = doc["display"]

@@ -12,7 +12,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import redis
 
@@ -51,8 +53,18 @@ class PrivateRedis:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a frozen server cannot act on SIGTERM
             self.proc.terminate()
             self.proc.wait(timeout=10)
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server hangs (SIGSTOP): the kernel still accepts connections, nothing answers."""
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
 
 
 class PrivateOpenSearch:
@@ -75,6 +87,20 @@ class PrivateOpenSearch:
 
     def stop(self) -> None:
         self._run("stop")
+
+    @property
+    def pid(self) -> int:
+        """The node's JVM, as scripts/opensearch-local recorded it: for SIGSTOP and SIGCONT."""
+        return int((Path(self.env["OPENSEARCH_NODE_DIR"]) / "run" / "opensearch.pid").read_text().strip())
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The node hangs (SIGSTOP): connections open, nothing answers. Thawed on the way out."""
+        os.kill(self.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(self.pid, signal.SIGCONT)
 
 
 class CeleryProcess:

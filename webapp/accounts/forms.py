@@ -18,11 +18,11 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
-from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import URL, DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalog.accounts.service import AUTHORING_KINDS, ROLES
-from catalog.accounts.passwords import MIN_PASSWORD_LENGTH
+from catalog.accounts.passwords import MAX_PASSWORD_LENGTH, password_problem
 
 KIND_LABELS = {
     "issuer": "Issuer: awards credentials",
@@ -44,19 +44,24 @@ def _email_field(label: str = "Email") -> EmailField:
                                          Email("Enter a valid email address, like name@example.org.")])
 
 
+def _new_password_rules(form, field) -> None:
+    """catalog.accounts.passwords' rules (length, not a common password), shown beside the field;
+    the service checks them again for the CLI and any other caller."""
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem[:1].upper() + problem[1:] + ".")
+
+
 class RegisterForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=200)])
     email = _email_field()
-    password = PasswordField("Password", validators=[
-        DataRequired("Choose a password."),
-        Length(min=MIN_PASSWORD_LENGTH, max=1000,
-               message=f"Use at least {MIN_PASSWORD_LENGTH} characters."),
-    ])
+    password = PasswordField("Password", validators=[DataRequired("Choose a password."), _new_password_rules])
 
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=1000)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
+                                                     Length(max=MAX_PASSWORD_LENGTH)])
     next = HiddenField()
 
 

@@ -45,7 +45,7 @@ def review_requests():
     return _review_page()
 
 
-@bp.post("/admin/access-requests/<int:request_id>")
+@bp.post("/admin/access-requests/<id:request_id>")
 @platform_admin_required
 def decide_request(request_id: int):
     store = db()
@@ -99,13 +99,13 @@ def _org_page(org: Organization, *, details=None, add=None, problem=None, status
     ), status
 
 
-@bp.get("/orgs/<int:org_id>")
+@bp.get("/orgs/<id:org_id>")
 @login_required
 def org_page(org_id: int):
     return _org_page(_managed_org(org_id))
 
 
-@bp.post("/orgs/<int:org_id>")
+@bp.post("/orgs/<id:org_id>")
 @login_required
 def edit_org(org_id: int):
     org = _managed_org(org_id)
@@ -126,7 +126,7 @@ def edit_org(org_id: int):
     return redirect(url_for(".org_page", org_id=org.id), 303)
 
 
-@bp.post("/orgs/<int:org_id>/members")
+@bp.post("/orgs/<id:org_id>/members")
 @login_required
 def add_member(org_id: int):
     org = _managed_org(org_id)
@@ -159,7 +159,7 @@ def _member(org: Organization, user_id: int) -> User:
     return user
 
 
-@bp.post("/orgs/<int:org_id>/members/<int:user_id>/role")
+@bp.post("/orgs/<id:org_id>/members/<id:user_id>/role")
 @login_required
 def change_role(org_id: int, user_id: int):
     org = _managed_org(org_id)
@@ -178,7 +178,7 @@ def change_role(org_id: int, user_id: int):
     return _after_member_change(org)
 
 
-@bp.post("/orgs/<int:org_id>/members/<int:user_id>/remove")
+@bp.post("/orgs/<id:org_id>/members/<id:user_id>/remove")
 @login_required
 def remove_member(org_id: int, user_id: int):
     org = _managed_org(org_id)

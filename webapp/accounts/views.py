@@ -1,5 +1,9 @@
 """Account pages: register, log in and out, my account, and asking for authoring access.
 
+Registering does not log in: it answers a taken email exactly as a new one (same redirect, same
+message), so the form cannot tell anyone who has an account. It is rate-limited like the login
+(webapp/limits.py).
+
 Reviewing access requests and managing an organization's members live in
 `webapp/accounts/organizations.py`; both go through `catalog.accounts.service`, which holds the rules.
 """
@@ -11,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import login_required, login_user, logout_user
 from wtforms import SelectChoice
 
+from store.ids import parse_id
 from store.models import Organization
 from catalog.accounts import service as accounts
 from webapp.accounts.forms import AccessRequestForm, LoginForm, RegisterForm
@@ -21,6 +26,9 @@ from catalog.accounts.passwords import verify_password
 bp = Blueprint("accounts", __name__)
 
 STATUS_FOR = {accounts.Conflict: 409, accounts.NotFound: 404}
+# The same words for a new address and a taken one (see register()).
+REGISTERED = ("Thank you for registering. Log in with your email and password. If you had already "
+              "registered with this email, use the password you chose then.")
 
 
 def sentence(message: str) -> str:
@@ -57,16 +65,16 @@ def register():
     if form.validate_on_submit():
         store = db()
         try:
-            user = accounts.create_user(store, form.email.data, form.password.data, form.name.data)
+            # None when the email is taken: answered exactly as a new account, so this form cannot
+            # be used to find out who is registered (and the existing account is left alone).
+            accounts.register_user(store, form.email.data, form.password.data, form.name.data)
             store.commit()
         except accounts.AccountError as exc:
             store.rollback()
             problem, status = show_error(form, exc)
         else:
-            session.clear()
-            login_user(user)
-            flash(f"Welcome, {user.name or user.email}. Your account is ready.", "success")
-            return redirect(url_for(".account"))
+            flash(REGISTERED, "success")
+            return redirect(url_for(".login"), 303)
     elif form.errors:
         status = 422
     return render_template("accounts/register.html", form=form, problem=problem), status
@@ -99,6 +107,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    user = current_actor()
+    if user is not None:
+        # Server-side: a copy of this session's cookie must not outlive the logout. This ends
+        # the user's sessions in every browser, the price of one version per user.
+        store = db()
+        accounts.end_sessions(store, user)
+        store.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -133,7 +148,8 @@ def access_request():
     if form.validate_on_submit():
         try:
             if form.mode.data == "join":
-                org = store.get(Organization, form.org_id.data)
+                org_id = parse_id(form.org_id.data)  # a posted number past MAX_ID cannot be looked up
+                org = store.get(Organization, org_id) if org_id is not None else None
                 if org is None:
                     raise accounts.NotFound("that organization is not in the catalog", "org_id")
                 accounts.request_access(store, user, join=org, message=form.message.data)

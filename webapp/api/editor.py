@@ -31,7 +31,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from store.models import Credential, Note, Organization, Status
+from store.models import MAX_ID, Credential, Note, Organization, Status
 from webapp.auth import authenticate_api, authoring_memberships, csrf, current_actor
 from catalog.authoring import service
 from catalog.authoring.snapshot import editor_view, section_snapshot
@@ -56,7 +56,6 @@ STATUS_ACTIONS = {"publish": Status.published.value, "unpublish": Status.draft.v
                   "archive": Status.archived.value}
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 100_000
-MAX_ID = service.MAX_ID
 
 
 class ApiError(Exception):
@@ -91,10 +90,12 @@ def _editors_only():
                                          "credentials; ask for access from your account page")
 
 
-def find_credential(credential_id: str) -> Credential:
-    """The credential, if it exists and the caller edits its organization; otherwise 404."""
-    number = int(credential_id) if credential_id.isascii() and credential_id.isdigit() else 0
-    credential = db().get(Credential, number) if 0 < number <= MAX_ID else None
+def find_credential(credential_id: int) -> Credential:
+    """The credential, if it exists and the caller edits its organization; otherwise 404.
+
+    The `id` converter has already refused ids out of range, so this is one primary-key lookup.
+    """
+    credential = db().get(Credential, credential_id)
     orgs = editable_orgs()
     if credential is None or (orgs is not None and credential.org_id not in orgs):
         raise ApiError(404, "not_found", f"no credential {credential_id} among those you edit")
@@ -128,6 +129,12 @@ def _conflict(exc: service.ConflictError):
     return _api_error(ApiError(409, "conflict", f"someone else changed the {exc.section} since your revision; "
                                                 f"reload (now at revision {exc.current_revision})",
                                current_revision=exc.current_revision, changes=exc.changes))
+
+
+@bp.errorhandler(service.ArchivedError)
+def _archived(exc: service.ArchivedError):
+    url = url_for(".get_credential", credential_id=exc.credential_id)
+    return _api_error(ApiError(409, "archived", f"{exc}: POST {url}/unpublish (or {url}/publish), then save"))
 
 
 @bp.errorhandler(CSRFError)
@@ -203,7 +210,8 @@ def _whole(name: str, default: int, low: int, high: int) -> int:
     text = request.args.get(name)
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    # The length check first: int() refuses thousands of digits with a ValueError (a 500).
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))) or not low <= int(text) <= high:
         raise invalid({name: f"must be a whole number from {low} to {high}"})
     return int(text)
 
@@ -372,22 +380,22 @@ def create_credential():
     return commit_and_answer(lambda: editor_view(credential), 201, Location=location)
 
 
-@bp.get("/credentials/<credential_id>")
-def get_credential(credential_id: str):
+@bp.get("/credentials/<id:credential_id>")
+def get_credential(credential_id: int):
     return jsonify(editor_view(find_credential(credential_id)))
 
 
-@bp.put("/credentials/<credential_id>")
-def replace_credential(credential_id: str):
+@bp.put("/credentials/<id:credential_id>")
+def replace_credential(credential_id: int):
     return _update(credential_id, replace_all=True)
 
 
-@bp.patch("/credentials/<credential_id>")
-def patch_credential(credential_id: str):
+@bp.patch("/credentials/<id:credential_id>")
+def patch_credential(credential_id: int):
     return _update(credential_id, replace_all=False)
 
 
-def _update(credential_id: str, replace_all: bool):
+def _update(credential_id: int, replace_all: bool):
     credential = find_credential(credential_id)
     body = json_body()
     _refuse_unknown(body, UPDATE_KEYS)
@@ -396,8 +404,8 @@ def _update(credential_id: str, replace_all: bool):
     return commit_and_answer(lambda: editor_view(credential))
 
 
-@bp.post("/credentials/<credential_id>/<any(publish, unpublish, archive):action>")
-def change_status(credential_id: str, action: str):
+@bp.post("/credentials/<id:credential_id>/<any(publish, unpublish, archive):action>")
+def change_status(credential_id: int, action: str):
     credential = find_credential(credential_id)
     body = json_body(required=False)
     _refuse_unknown(body, {"revision"})
@@ -407,8 +415,8 @@ def change_status(credential_id: str, action: str):
     return commit_and_answer(lambda: editor_view(credential))
 
 
-@bp.post("/credentials/<credential_id>/notes")
-def add_note(credential_id: str):
+@bp.post("/credentials/<id:credential_id>/notes")
+def add_note(credential_id: int):
     credential = find_credential(credential_id)
     body = json_body()
     _refuse_unknown(body, {"body"})
@@ -421,8 +429,8 @@ def note_json(note: Note) -> dict:
             "created_at": note.created_at.isoformat(timespec="seconds") + "Z"}
 
 
-@bp.get("/credentials/<credential_id>/history")
-def credential_history(credential_id: str):
+@bp.get("/credentials/<id:credential_id>/history")
+def credential_history(credential_id: int):
     credential = find_credential(credential_id)
     return jsonify(credential_id=credential.id, revision=credential.revision,
                    items=service.history(db(), credential))

@@ -6,7 +6,8 @@ GET /api/v1/search?q=&occupation=&sector=&skill=&type=&issuer=&delivery=&cip=&so
     cut: it is almost always a paste by mistake); words after the 32nd are ignored. When nothing
     matches, the answer adds `did_you_mean` and `suggestions` (nearest matches, filters to drop).
 GET /api/v1/credentials/<id>
-    A published credential's public fields. Drafts and unknown ids are 404, archived ones 410.
+    A published credential's public fields. Drafts, unknown ids and credentials archived without
+    ever being published are 404; archived ones are 410, named as they were last published.
 
 Errors are JSON `{"error", "message"}`: 400 for a parameter that cannot be used, 503 when the
 search service is down or slow (the OpenSearch client gives up after settings.web_timeout, so
@@ -40,11 +41,11 @@ def search_api():
     return jsonify(search_json(result))
 
 
-@bp.get("/credentials/<credential_id>")
-def credential_api(credential_id: str):
+@bp.get("/credentials/<id:credential_id>")
+def credential_api(credential_id: int):
     try:
         return jsonify(public_credential(credential_id))
     except CredentialNotFound:
-        return json_error(404, "not_found", f"no published credential has the id {credential_id[:20]!r}")
+        return json_error(404, "not_found", f"no published credential has the id {credential_id}")
     except CredentialGone as exc:
         return json_error(410, "gone", f"{exc.name!r} was archived by its issuer and is no longer offered")

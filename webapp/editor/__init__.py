@@ -23,14 +23,14 @@ bp.before_request(access.require_author)
 
 bp.add_url_rule("/", "my_credentials", views.my_credentials)
 bp.add_url_rule("/new", "new_credential", views.new_credential, methods=["GET", "POST"])
-bp.add_url_rule("/credentials/<int:credential_id>", "credential", views.show_credential)
+bp.add_url_rule("/credentials/<id:credential_id>", "credential", views.show_credential)
 # One rule per tab, all to the endpoint "tab": url_for("editor.tab", credential_id=1, slug="skills")
 # picks the rule whose default matches, and unknown tab names are a plain 404.
 for _tab in TABS:
-    bp.add_url_rule(f"/credentials/<int:credential_id>/{_tab.slug}", "tab", views.tab_page,
+    bp.add_url_rule(f"/credentials/<id:credential_id>/{_tab.slug}", "tab", views.tab_page,
                     methods=["GET", "POST"], defaults={"slug": _tab.slug})
-bp.add_url_rule("/credentials/<int:credential_id>/history", "history", views.history_page)
-bp.add_url_rule("/api/credentials/<int:credential_id>/link-options", "credential_options", views.credential_options)
+bp.add_url_rule("/credentials/<id:credential_id>/history", "history", views.history_page)
+bp.add_url_rule("/api/credentials/<id:credential_id>/link-options", "credential_options", views.credential_options)
 
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from catalog.authoring.levels import DEFAULT_LEVELS
+from store.ids import parse_id
 from store.facts import RELATION_KINDS
 
 # Languages offered in the details tab; a stored code outside this list is still shown.
@@ -178,7 +179,9 @@ def skills_payload(form) -> dict:
 
 
 def program_indices(form) -> list[int]:
-    found = {int(m[1]) for key in form.keys() if (m := re.match(r"programs-(\d+)-", key))}
+    # Bounded and ASCII-only: a page numbers its fieldsets 0, 1, 2...; a crafted
+    # "programs-<5,000 digits>-name" must not reach int(), which refuses it with a ValueError.
+    found = {int(m[1]) for key in form.keys() if (m := re.match(r"programs-([0-9]{1,6})-", key))}
     return sorted(found)
 
 
@@ -204,15 +207,17 @@ def programs_payload(form) -> dict:
             "location": get("location"),
             "cip": get("cip"),
         }
-        if get("id").isdigit():
-            program["id"] = int(get("id"))
+        if parse_id(get("id")) is not None:
+            program["id"] = parse_id(get("id"))
         programs.append(program)
     return {"programs": programs}
 
 
 def _int_or_text(value: str):
+    """An id as a number; anything else as typed, for the service to refuse with a field error."""
     value = value.strip()
-    return int(value) if value.isdigit() else value
+    number = parse_id(value)
+    return number if number is not None else value
 
 
 PAYLOADS = {

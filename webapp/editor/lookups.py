@@ -16,6 +16,8 @@ from store.models import Credential, Organization, Status
 from store.vocabulary import bound_scheme, concept_labels
 from catalog.authoring import validation
 from catalog.authoring.levels import merged_scale
+from catalog.authoring.links import linked_credentials
+from catalog.authoring.service import may_provide
 from catalog.authoring.snapshot import section_snapshot
 from webapp.editor import forms
 from webapp.editor.tabs import BY_SLUG, TABS
@@ -45,13 +47,6 @@ def values_of(credential: Credential, slug: str) -> dict:
     return values
 
 
-def _targets(session: Session, ids) -> dict[int, Credential]:
-    ids = {i for i in ids if isinstance(i, int)}
-    if not ids:
-        return {}
-    return {c.id: c for c in session.scalars(select(Credential).where(Credential.id.in_(ids)))}
-
-
 def _details_context(session: Session, credential: Credential, values: dict) -> dict:
     return {"cip_items": chosen_items(session, "programs", values["details"]["cip_codes"])}
 
@@ -66,7 +61,9 @@ def _occupations_context(session: Session, credential: Credential, values: dict)
 def _related_context(session: Session, credential: Credential, values: dict) -> dict:
     related = values["related"]
     return {
-        "targets": _targets(session, [r.get("credential_id") for r in related]),
+        # Another organization's credential that is no longer published shows under its last
+        # published name: a later draft rename is theirs alone (catalog.authoring.links).
+        "targets": linked_credentials(session, credential.org_id, [r.get("credential_id") for r in related]),
         "cip_labels": labels(session, "programs", [r.get("cip") for r in related]),
     }
 
@@ -90,7 +87,9 @@ BLANK_PROGRAM = {"id": None, "provider_org_id": None, "provider_name": "", "name
 def _programs_context(session: Session, credential: Credential, values: dict) -> dict:
     return {
         "blank_program": BLANK_PROGRAM,
-        "organizations": session.scalars(select(Organization).order_by(func.lower(Organization.name))).all(),
+        # Only the organizations the service accepts as a provider (its own, education providers).
+        "organizations": [org for org in session.scalars(select(Organization).order_by(func.lower(Organization.name)))
+                          if may_provide(org, credential.org_id)],
         "cip_labels": labels(session, "programs", [p.get("cip") for p in values["programs"]]),
     }
 

@@ -3,7 +3,8 @@
 Every save goes through catalog.authoring.service; a view only turns the form into the service's
 payload (webapp/editor/forms.py), commits, and shows the outcome: a redirect after success
 (so a reload never re-submits), or the same tab again with the person's input kept and the
-problem beside the field (422) or, when someone else saved first, what they changed (409).
+problem beside the field (422) or, when someone else saved first, what they changed (409), or,
+for an archived credential, that it must be unarchived first (409).
 """
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from indexer.autocomplete import MAX_EXCLUDE
 from store.facts import CREDENTIAL_TYPES
-from store.models import Credential, Status
+from store.ids import MAX_ID_DIGITS, parse_id
+from store.models import MAX_ID, Credential, Status
 from catalog.authoring import service
 from catalog.authoring.validation import ValidationError
 from webapp.database import db
@@ -21,6 +24,7 @@ from webapp.editor.tabs import BY_SLUG, TABS, next_tab
 
 STATUS_LABELS = {s.value: s.value.capitalize() for s in Status}
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # as the authoring API's list: far past any organization's drafts, small enough to offset
 MAX_QUERY = 200
 NEW_DEFAULTS = MultiDict({"language": "en", "cost.currency": "USD", "lifecycle": "active"})
 
@@ -34,7 +38,7 @@ def my_credentials():
     if status and status not in STATUS_LABELS:
         abort(400, description=f"There is no status {status[:30]!r}; choose draft, published or archived.")
     text = request.args.get("q", "").strip()[:MAX_QUERY]
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number()
     scope = [] if user.is_platform_admin else [Credential.org_id.in_(access.editable_org_ids(user))]
     counts = dict(db().execute(
         select(Credential.status, func.count()).where(*scope).group_by(Credential.status)).all())
@@ -52,6 +56,19 @@ def my_credentials():
                            total=total, pages=max(1, -(-total // PAGE_SIZE)), counts=counts,
                            status_labels=STATUS_LABELS, can_create=bool(access.issuing_orgs(user)),
                            credential_types=CREDENTIAL_TYPES)
+
+
+def page_number() -> int:
+    """?page=, 1 when absent; anything but a whole number from 1 to MAX_PAGE is a 400 that says so.
+
+    The length check comes first: int() of thousands of digits is refused, and an offset past 64
+    bits cannot be bound.
+    """
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE)) and 1 <= int(raw) <= MAX_PAGE):
+        abort(400, description=f"The page must be a whole number from 1 to {MAX_PAGE:,}; "
+                               f"{raw[:20]!r} is not one. Go back to the first page.")
+    return int(raw)
 
 
 # --- Create Credential ---------------------------------------------------------------------------
@@ -119,10 +136,12 @@ def render_tab(credential: Credential, slug: str, *, values: dict | None = None,
 
 
 def base_revision() -> int:
+    """The revision the form was opened at. Revisions are stored as 32-bit integers like ids, so
+    anything else (missing, 1.5, a superscript two, five thousand digits) is a 400, never a 500."""
     raw = request.form.get("revision", "")
-    if not raw.isdigit():
-        abort(400, description="The form was sent without the revision it was opened at. "
-                               "Reload the page and make your changes again.")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS and int(raw) <= MAX_ID):
+        abort(400, description="The form was sent without the revision it was opened at, or with one that "
+                               "is not a revision number. Reload the page and make your changes again.")
     return int(raw)
 
 
@@ -142,6 +161,9 @@ def save_tab(credential: Credential, slug: str):
     except ValidationError as exc:
         db().rollback()
         return render_tab(credential, slug, values=payloads, errors=exc.errors, revision=base, status=422)
+    except service.ArchivedError:
+        db().rollback()
+        return render_tab(credential, slug, values=payloads, revision=base, status=409, archived_refusal=True)
     if saved:
         flash(f"Your changes to {tab.title} are saved.", "success")
     else:
@@ -210,8 +232,10 @@ def credential_options(credential_id: int):
     text = request.args.get("q", "")
     if len(text) > MAX_QUERY:
         return jsonify(error="bad_request", message=f"q is {len(text)} characters long; type at most {MAX_QUERY}"), 400
-    exclude = {int(part) for value in request.args.getlist("exclude") for part in value.split(",")
-               if part.strip().isdigit()}
+    # Ids that cannot exist are left out rather than refused: the combobox sends what it holds.
+    # Capped as autocomplete caps them, so the query's NOT IN stays a few hundred parameters.
+    parts = [part.strip() for value in request.args.getlist("exclude") for part in value.split(",")]
+    exclude = {parse_id(part) for part in parts[:MAX_EXCLUDE]} - {None}
     exclude.add(credential.id)
     response = jsonify(lookups.credential_options(db(), text, {credential.org_id}, exclude))
     response.headers["Cache-Control"] = "no-store"

@@ -181,8 +181,8 @@ def search_page():
     return render_template("search/search.html", page=SearchPage(req, result), problem=None)
 
 
-@bp.get("/credentials/<credential_id>")
-def credential_page(credential_id: str):
+@bp.get("/credentials/<id:credential_id>")
+def credential_page(credential_id: int):
     try:
         credential = public_credential(credential_id)
     except CredentialNotFound:

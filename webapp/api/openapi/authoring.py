@@ -186,6 +186,14 @@ AUTHORING_SCHEMAS = {
                         "description": "The saves made to the same tabs since the revision you started from."},
         },
     },
+    "EditorArchived": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "enum": ["archived"]},
+            "message": {**TEXT, "description": "Says how to unarchive it: POST .../unpublish or .../publish."},
+        },
+    },
     "EditorRevisionEntry": REVISION_ENTRY,
     "EditorNote": NOTE,
     "EditorCredential": {
@@ -279,6 +287,10 @@ INVALID = _error("Invalid data: `fields` has a message per field.")
 NOT_JSON = _error("The body is not JSON (send Content-Type: application/json).")
 CONFLICT = _json(ref("EditorConflict"), "Someone saved the same tab since your revision, or the revision is "
                                          "ahead of the credential's; nothing was saved.")
+SAVE_CONFLICT = _json({"oneOf": [ref("EditorConflict"), ref("EditorArchived")]},
+                      "Someone saved the same tab since your revision, or the revision is ahead of the credential's "
+                      "(`conflict`); or the credential is archived (`archived`: unarchive it with .../unpublish or "
+                      ".../publish first). Nothing was saved.")
 EDITOR_VIEW = _json(ref("EditorCredential"), "The credential as its editors see it, notes included.")
 TAGS = ["Authoring"]
 
@@ -326,12 +338,12 @@ AUTHORING_PATHS = {
         "get": _operation("A credential, with its notes", {"200": EDITOR_VIEW, "404": NOT_FOUND}),
         "put": _operation(
             "Replace every tab",
-            {"200": EDITOR_VIEW, "400": INVALID, "404": NOT_FOUND, "409": CONFLICT, "415": NOT_JSON},
+            {"200": EDITOR_VIEW, "400": INVALID, "404": NOT_FOUND, "409": SAVE_CONFLICT, "415": NOT_JSON},
             description="Tabs missing from the body are saved empty. All tabs are saved in one transaction.",
             requestBody=_body("EditorCredentialUpdate")),
         "patch": _operation(
             "Change some tabs",
-            {"200": EDITOR_VIEW, "400": INVALID, "404": NOT_FOUND, "409": CONFLICT, "415": NOT_JSON},
+            {"200": EDITOR_VIEW, "400": INVALID, "404": NOT_FOUND, "409": SAVE_CONFLICT, "415": NOT_JSON},
             description="Only the tabs in the body; detail fields are merged into the current details.",
             requestBody=_body("EditorCredentialUpdate")),
     },

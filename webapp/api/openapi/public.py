@@ -20,6 +20,7 @@ from indexer.facets import (
     MAX_WINDOW,
     SORTS,
 )
+from store.models import MAX_ID
 
 
 def ref(name: str) -> dict:
@@ -253,10 +254,10 @@ PUBLIC_PATHS = {
     "/api/v1/credentials/{credential_id}": {"get": {
         "operationId": "getPublicCredential", "tags": ["public"], "summary": "A published credential",
         "parameters": [{"name": "credential_id", "in": "path", "required": True,
-                        "schema": {"type": "integer", "minimum": 1}}],
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
         "responses": {"200": json_response("Its public fields (never contributor notes)", "PublicCredential"),
-                      "404": error_response("No published credential has this id (drafts included)"),
-                      "410": error_response("The credential was archived"),
+                      "404": error_response("No published credential has this id (drafts, never-published archives)"),
+                      "410": error_response("Archived; the message names it as it was last published"),
                       "429": RATE_LIMITED},
     }},
     "/api/v1/autocomplete/{vocabulary}": {"get": {
