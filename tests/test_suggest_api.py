@@ -101,3 +101,8 @@ def test_search_down_is_a_503(settings, database):
     assert response.status_code == 503 and response.json["error"] == "search_unavailable"
     bad = client.get(f"{API}/skills", query_string={"occupation": "nope"})
     assert bad.status_code == 400, "bad input is checked before search is asked"
+
+
+@pytest.mark.parametrize("raw", ["x" * 600, "9" * 5000, ",".join(["esco-x"] * 500)])
+def test_huge_or_many_excluded_ids_still_answer(get, raw):
+    assert get("skills", occupation=WELDERS, exclude=raw)["items"]
