@@ -13,6 +13,9 @@ Classes:
   words_any_order  the first 4+ letters of two label words, last word first ("nurs regis")
   code          a code as people type it: `29-1141.00`, `29-1141`, `291141`, `51.3801`, `513801`, `6221`
                 (none for skills: their ids are not something people type)
+  everyday      (skills) the hand-written phrases of querysets/skills_everyday.txt ("patient care",
+                "forklift", "lesson planning"); expected is every skill, knowledge area, activity or
+                technology whose label or alternative label matches the phrase's regular expression
 
 The sample is deterministic (seeded), capped per class, so the files stay a few thousand lines.
     .venv/bin/python bench/make_querysets.py [--per-class 200] [--seed 2024]
@@ -69,6 +72,26 @@ def typed_forms(code: str) -> list[str]:
     if re.fullmatch(r"\d{2}\.\d{2,4}", code):                   # CIP
         return [code, code.replace(".", "")]
     return [code]
+
+
+EVERYDAY = OUT / "skills_everyday.txt"
+
+
+def everyday_phrases(concepts) -> list[tuple[str, str, str]]:
+    """("everyday", phrase, expected codes) for each line of skills_everyday.txt."""
+    texts = [(c.code, [fold(c.label)] + [fold(a) for a in c.alt_labels]) for c in concepts
+             if (c.links or {}).get("kind") != "tool"]
+    lines = []
+    for line in EVERYDAY.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        _domain, phrase, pattern = line.split("\t")
+        relevant = re.compile(pattern)
+        expected = {code for code, folded in texts if any(relevant.search(t) for t in folded)}
+        if not expected:
+            raise SystemExit(f"{EVERYDAY.name}: nothing matches {pattern!r} for {phrase!r}")
+        lines.append(("everyday", phrase, "|".join(sorted(expected))))
+    return lines
 
 
 def sample(rows: list[tuple[str, str]], n: int, rng: random.Random) -> list[tuple[str, str]]:
@@ -138,6 +161,8 @@ def querysets(vocabulary: str, per_class: int, rng: random.Random) -> list[tuple
                 codes.append((form, {code}))
     if codes:
         add("code", sample_pairs(codes, per_class, rng))
+    if vocabulary == "skills":
+        lines += everyday_phrases(concepts)
     return lines
 
 

@@ -2,7 +2,8 @@
 
 Every credential goes through the authoring service, like an editor's save, so demo data obeys
 the same rules and reaches the index through the outbox. Codes are real O*NET-SOC, NAICS and
-CIP codes; each credential's skills are the O*NET skills most important to its first occupation.
+CIP codes. Each credential's skills are the ones it names (`teaches`, by label) followed by the
+skills the crosswalks suggest for its occupations (catalog.suggest.LinkedSkills), six in all.
 Loading twice changes nothing: an organization that already exists is skipped with its credentials.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from store.models import Concept, Credential, Scheme
 from catalog.accounts import service as accounts
 from catalog.authoring import service
 from catalog.authoring.levels import DEFAULT_LEVELS
+from catalog.suggest import LinkedSkills
 
 DEMO_PASSWORD = "demo-password-1"
 
@@ -35,7 +37,12 @@ class Demo:
     related: list[str] = field(default_factory=list)
     requires_external: tuple[str, str, str] | None = None  # (cip, type, name)
     status: str = "published"
+    teaches: tuple[str, ...] = ()  # skill labels that go first, before the suggested ones
 
+
+WELDING_SKILLS = ("apply arc welding techniques", "read standard blueprints")
+CNA_SKILLS = ("monitor patient's vital signs", "infection control")
+SKILLS_PER_CREDENTIAL = 6
 
 ORGS = {
     "Riverbend Community College": (["issuer", "education_provider"], "https://riverbend.example.edu", "Columbus, OH", [
@@ -45,7 +52,8 @@ ORGS = {
              "Prepares students to provide basic bedside care under the direction of registered nurses and physicians.",
              related=["Associate Degree in Nursing (ADN)"]),
         Demo("State Tested Nurse Aide (STNA) Training", "certificate", ["31-1131.00"], ["623", "62"], "51.3902", "in_person", 650, (6, "weeks"),
-             "Covers resident rights, infection control, vital signs and personal care skills for long-term care settings."),
+             "Covers resident rights, infection control, vital signs and personal care skills for long-term care settings.",
+             teaches=CNA_SKILLS),
         Demo("Phlebotomy Technician Certificate", "certificate", ["31-9097.00"], ["621", "62"], "51.1009", "in_person", 1400, (10, "weeks"),
              "Venipuncture and capillary collection, specimen handling and patient safety, with a supervised clinical externship."),
         Demo("Medical Assistant Certificate", "certificate", ["31-9092.00"], ["621"], "51.0801", "blended", 4200, (9, "months"),
@@ -68,14 +76,15 @@ ORGS = {
              requires=["Practical Nursing Certificate"]),
         Demo("Certified Nurse Aide Registry Listing", "certification", ["31-1131.00"], ["623"], "51.3902", "in_person", 0, None,
              "Listing on the state nurse aide registry after completing approved training and the competency exam.",
-             requires=["State Tested Nurse Aide (STNA) Training"]),
+             requires=["State Tested Nurse Aide (STNA) Training"], teaches=CNA_SKILLS),
     ]),
     "Midwest Skilled Trades Institute": (["issuer", "education_provider"], "https://mwsti.example.org", "Toledo, OH", [
         Demo("Structural Welding Certificate (AWS D1.1)", "certificate", ["51-4121.00"], ["23", "332"], "48.0508", "in_person", 6800, (7, "months"),
-             "SMAW, FCAW and GMAW on structural steel in all positions, qualifying for AWS D1.1 bend tests."),
+             "SMAW, FCAW and GMAW on structural steel in all positions, qualifying for AWS D1.1 bend tests.",
+             teaches=WELDING_SKILLS),
         Demo("Pipe Welding Certificate", "certificate", ["51-4121.00"], ["237", "23"], "48.0508", "in_person", 8400, (9, "months"),
              "GTAW root and SMAW fill on carbon steel pipe, 6G position, ASME Section IX qualification.",
-             requires=["Structural Welding Certificate (AWS D1.1)"]),
+             requires=["Structural Welding Certificate (AWS D1.1)"], teaches=WELDING_SKILLS),
         Demo("CNC Machining Certificate", "certificate", ["51-4041.00", "51-9161.00"], ["332", "333"], "48.0501", "in_person", 7300, (10, "months"),
              "Blueprint reading, metrology, manual and CNC mill and lathe operation, G-code programming."),
         Demo("HVAC-R Technician Certificate", "certificate", ["49-9021.00"], ["238"], "47.0201", "blended", 6100, (9, "months"),
@@ -106,7 +115,8 @@ ORGS = {
              "Placarding, segregation and emergency response for the HazMat endorsement knowledge test.",
              requires=["Commercial Driver's License Class A Training"]),
         Demo("Forklift Operator Certification", "certification", ["53-7051.00"], ["493", "42"], "", "in_person", 180, (1, "days"),
-             "OSHA 1910.178 powered industrial truck training with a hands-on evaluation."),
+             "OSHA 1910.178 powered industrial truck training with a hands-on evaluation.",
+             teaches=("operate forklift", "conduct forklift inspections")),
     ]),
     "TechForward Academy": (["issuer", "education_provider"], "https://techforward.example.io", "Cincinnati, OH", [
         Demo("IT Support Specialist Certificate", "certificate", ["15-1232.00"], ["54", "51"], "11.1006", "online", 1900, (16, "weeks"),
@@ -166,9 +176,13 @@ ORGS = {
 }
 
 
-def _skills_for(session, occupation: str) -> list[str]:
-    links = session.scalar(select(Concept.links).join(Scheme).where(Scheme.name == "onet-soc", Concept.code == occupation))
-    return list((links or {}).get("skills", []))[:4]
+def _skills_for(session, demo: Demo, suggested: LinkedSkills) -> list[str]:
+    named = [session.scalar(select(Concept.code).join(Scheme).where(Scheme.name == "skills", Concept.label == label))
+             for label in demo.teaches]
+    if None in named:
+        raise LookupError(f"{demo.name}: a skill in {demo.teaches} is not in the skills scheme")
+    codes = list(dict.fromkeys(named + suggested.ranked(demo.occupations, SKILLS_PER_CREDENTIAL)))
+    return codes[:SKILLS_PER_CREDENTIAL]
 
 
 def _details(demo: Demo) -> dict:
@@ -191,6 +205,7 @@ def load_demo(database_url: str) -> dict:
             created["users"].append(admin.email)
         ids: dict[str, int] = {}
         pending: list[tuple[int, Demo]] = []
+        suggested = LinkedSkills(session)
         for org_name, (kinds, website, location, demos) in ORGS.items():
             if accounts.find_org_by_name(session, org_name) is not None:
                 continue
@@ -204,7 +219,7 @@ def load_demo(database_url: str) -> dict:
                 credential = service.create_credential(session, editor, org.id, _details(demo))
                 service.save_section(session, editor, credential, "occupations", demo.occupations)
                 service.save_section(session, editor, credential, "sectors", demo.sectors)
-                skills = _skills_for(session, demo.occupations[0])
+                skills = _skills_for(session, demo, suggested)
                 service.save_section(session, editor, credential, "skills", {"items": [
                     {"skill_id": code, "min_level": DEFAULT_LEVELS[i % 2], "acquired_level": DEFAULT_LEVELS[2 + (i % 3)]}
                     for i, code in enumerate(skills)]})

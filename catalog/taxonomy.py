@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from indexer.dependents import queue_credentials, stale_credentials
@@ -39,6 +39,8 @@ class ImportResult:
 
 # --- applying a scheme -----------------------------------------------------------------------
 
+INSERT_BATCH = 2000
+
 
 def apply_scheme(
     session: Session, name: str, title: str, source: str, rows: list[ConceptRow], prune: bool = True
@@ -53,12 +55,13 @@ def apply_scheme(
     existing = {c.code: c for c in session.scalars(select(Concept).where(Concept.scheme_id == scheme.id))}
     result = ImportResult(name)
     relabelled: set[str] = set()
+    new: list[dict] = []
     for row in rows:
         concept = existing.pop(row.code, None)
         values = dict(label=row.label, alt_labels=row.alt_labels, description=row.description,
                       broader=row.broader, links=row.links)
         if concept is None:
-            session.add(Concept(scheme_id=scheme.id, code=row.code, **values))
+            new.append(dict(scheme_id=scheme.id, code=row.code, **values))
             result.created += 1
         elif any(getattr(concept, k) != v for k, v in values.items()):
             if concept.label != row.label or concept.alt_labels != row.alt_labels:
@@ -68,6 +71,9 @@ def apply_scheme(
             result.updated += 1
         else:
             result.unchanged += 1
+    # One multi-row INSERT instead of an ORM object per concept: the skills scheme has ~29,000.
+    for start in range(0, len(new), INSERT_BATCH):
+        session.execute(insert(Concept), new[start:start + INSERT_BATCH])
     if prune:
         for concept in existing.values():
             session.delete(concept)

@@ -44,6 +44,18 @@ SOC_CODE = re.compile(r"\s*\d{2}-?\d{4}\s*")
 CODE_KINDS = ("code", "code_prefix", "soc_code")
 # The share of a graded tier's relevance that is added to its constant boost.
 GRADE = 0.001
+# "Most of the words": with 2 to 5 typed words all but one must match, with more three quarters.
+# The tier is graded, so the hits that match more (and rarer) words come first within it.
+MOST_MIN_WORDS = 2
+MOST_WORDS = "1<-1 5<75%"
+# A doer's name ends in -er/-or ("welder", "driver", "operator"); cut off, what is left starts the
+# name of the work ("weld" -> welding, "driv" -> driving). Only for words of 5+ letters that keep 4.
+_AGENT = re.compile(r"^(\w{4,}?)(?:er|or)s?$")
+
+
+def agent_text(text: str) -> str:
+    """`text` folded, with each doer's name cut to the start of its work: "pipe welder" -> "pipe weld"."""
+    return " ".join(_AGENT.sub(r"\1", word) if len(word) >= 5 else word for word in fold(text).split())
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,9 @@ class Tier:
       words   every typed word matches a word of the field, in any order (on a `.prefix` field,
               the start of a word)
       phrase  the same, within one value of a multi-valued field
+      agent_words, agent_phrase  `words`, `phrase` with doers turned into their work ("welder" ->
+              "weld", which starts "welding"): see agent_text
+      most    most of the typed words (all but one of 2-5, three quarters of more), any order
       fuzzy   `words`, with one typo allowed in words of 5+ characters
       fuzzy_title  `fuzzy`, within one value of a multi-valued field
       keyword the text equals the field's keyword (its normalizer folds case and accents)
@@ -75,9 +90,14 @@ class Tier:
     graded: bool = False
 
     def applies_to(self, text: str) -> bool:
-        """Code tiers only run when the text looks like a code; fuzzy ones when a word can have a typo."""
+        """Code tiers only run when the text looks like a code; fuzzy ones when a word can have a typo;
+        agent tiers when a word names a doer ("welder"); `most` when there are 2+ words."""
         if self.how in ("fuzzy", "fuzzy_title"):
             return any(len(word) >= FUZZY_MIN_WORD for word in fold(text).split())
+        if self.how in ("agent_words", "agent_phrase"):
+            return agent_text(text) != fold(text)
+        if self.how == "most":
+            return len(fold(text).split()) >= MOST_MIN_WORDS
         if self.how not in CODE_KINDS:
             return True
         if not looks_like_code(text):
@@ -92,6 +112,12 @@ class Tier:
             query = {"match": {field: {"query": text, "operator": "and"}}}
         elif how == "phrase":
             query = {"match_phrase": {field: {"query": text, "slop": SAME_TITLE_SLOP}}}
+        elif how == "agent_words":
+            query = {"match": {field: {"query": agent_text(text), "operator": "and"}}}
+        elif how == "agent_phrase":
+            query = {"match_phrase": {field: {"query": agent_text(text), "slop": SAME_TITLE_SLOP}}}
+        elif how == "most":
+            query = {"match": {field: {"query": text, "minimum_should_match": MOST_WORDS}}}
         elif how == "fuzzy":
             query = {"match": {field: {"query": text, "operator": "and", "fuzziness": FUZZINESS,
                                        "prefix_length": 0, "max_expansions": 50}}}
@@ -135,6 +161,9 @@ class Profile:
     sort: tuple
     alternate_fields: tuple[str, ...]   # highlighted to show which alternate title matched
     item: Callable[[dict], dict]
+    # Where the alternate titles are read from instead, when not highlighted (`_source` fields).
+    alternate_source: tuple[str, ...] = ()
+    kind_weights: tuple[tuple[str, float], ...] = ()  # score factors by the document's `kind`
 
     def tier(self, name: str) -> Tier | None:
         return next((t for t in self.tiers if t.name == name), None)
@@ -144,6 +173,12 @@ def _concept_item(hit: dict) -> dict:
     src = hit["_source"]
     return {"id": src.get("code", hit["_id"]), "code": src.get("code", hit["_id"]),
             "label": src.get("label", ""), "scheme": src.get("scheme", "")}
+
+
+def _skill_item(hit: dict) -> dict:
+    item = _concept_item(hit)
+    item["kind"] = hit["_source"].get("kind") or ""
+    return item
 
 
 def _credential_item(hit: dict) -> dict:
@@ -173,6 +208,45 @@ VOCABULARY = Profile(
     item=_concept_item,
 )
 
+# Skills: everyday words find ESCO and O*NET concepts. Stemmed tiers let "lesson planning" find
+# "plan lessons"; agent tiers let "welder" find welding; hidden labels (ESCO's, and our everyday
+# terms such as OSHA and CDL) are searched but never shown as a label. Within a tier a skill goes
+# before knowledge, an activity, a technology and a tool (kind_rank).
+SKILLS = Profile(
+    tiers=(
+        Tier("label_exact", 800, "label.exact", "whole", "label"),
+        Tier("alt_exact", 700, "alt_labels.exact", "whole", "alt"),
+        Tier("hidden_exact", 690, "hidden_labels.exact", "whole", "hidden"),
+        Tier("label_whole_words", 600, "label", "words", "label"),
+        Tier("label_start", 560, "label.starts", "whole", "label"),
+        Tier("label_words", 500, "label.prefix", "words", "label"),
+        Tier("label_agent", 500, "label.prefix", "agent_words", "label"),
+        Tier("label_stems", 480, "label.stem", "words", "label"),
+        Tier("alt_whole_words", 350, "alt_labels", "phrase", "alt"),
+        Tier("hidden_words", 340, "hidden_labels.prefix", "phrase", "hidden"),
+        Tier("alt_words", 300, "alt_labels.prefix", "phrase", "alt"),
+        Tier("alt_agent", 300, "alt_labels.prefix", "agent_phrase", "alt"),
+        Tier("alt_stems", 290, "alt_labels.stem", "phrase", "alt"),
+        # Every word with a typo still says more than some words missing.
+        Tier("label_fuzzy", 230, "label.prefix", "fuzzy", "label", graded=True),
+        Tier("alt_fuzzy_title", 180, "alt_labels.prefix", "fuzzy_title", "alt", graded=True),
+        Tier("alt_fuzzy", 130, "alt_labels.prefix", "fuzzy", "alt", graded=True),
+        Tier("label_most", 80, "label.stem", "most", "label", graded=True),
+        Tier("alt_most", 30, "alt_labels.stem", "most", "alt", graded=True),
+    ),
+    source=("code", "label", "scheme", "kind", "alt_labels", "hidden_labels"),
+    sort=({"_score": "desc"}, {"kind_rank": "asc"}, {"credential_count": "desc"}, {"label_length": "asc"},
+          {"code": "asc"}),
+    # Highlighting six alternative-label fields without term vectors (the lean skills mapping) cost
+    # 40% of the query's time; which alternative label matched is worked out here instead.
+    alternate_fields=(),
+    alternate_source=("alt_labels", "hidden_labels"),
+    item=_skill_item,
+    # A tool or a product name that matches well still goes after a skill that matches a little
+    # less well ("forklift": operate forklift, then Forklifts), never after one from a tier far below.
+    kind_weights=(("tool", 0.8), ("technology", 0.9), ("ability", 0.9)),
+)
+
 CREDENTIALS = Profile(
     tiers=(
         Tier("name_exact", 800, "name.sort", "keyword", "label"),
@@ -194,9 +268,18 @@ TARGETS: dict[str, Profile] = {
     "occupations": VOCABULARY,
     "sectors": VOCABULARY,
     "programs": VOCABULARY,
-    "skills": VOCABULARY,
+    "skills": SKILLS,
     "credentials": CREDENTIALS,
 }
+
+
+def tier_clauses(query: dict) -> list[dict]:
+    """The tier clauses inside a built query, whatever wraps them (exclusions, kind weights)."""
+    if "bool" in query:
+        query = query["bool"]["must"][0]
+    if "function_score" in query:
+        query = query["function_score"]["query"]
+    return query["dis_max"]["queries"]
 
 
 def is_searchable(text: str) -> bool:
@@ -214,6 +297,10 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
     text = text.strip()[:MAX_TEXT]
     clauses = [tier.clause(text) for tier in profile.tiers if tier.applies_to(text)]
     query: dict = {"dis_max": {"queries": clauses, "tie_breaker": 0.0}}
+    if profile.kind_weights:
+        query = {"function_score": {"query": query, "score_mode": "first", "boost_mode": "multiply",
+                                    "functions": [{"filter": {"term": {"kind": kind}}, "weight": weight}
+                                                  for kind, weight in profile.kind_weights]}}
     exclude = [e for e in exclude if e][:MAX_EXCLUDE]
     if exclude:
         query = {"bool": {"must": [query], "must_not": [{"ids": {"values": exclude}}]}}
@@ -223,14 +310,14 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
         "_source": list(profile.source),
         "query": query,
         "sort": list(profile.sort),
-        "highlight": {
+        **({"highlight": {
             "fields": {field: {} for field in profile.alternate_fields},
             "number_of_fragments": 3,
             "fragment_size": 0,
             "order": "score",
             "pre_tags": [MARK_START],
             "post_tags": [MARK_END],
-        },
+        }} if profile.alternate_fields else {}),
     }
 
 
@@ -266,13 +353,39 @@ def best_alternate(fragments: Iterable[str], text: str) -> str | None:
 def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
     """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
     tiers = [profile.tier(name) for name in hit.get("matched_queries", [])]
-    shows = {tier.shows for tier in tiers if tier is not None}
+    tiers = [tier for tier in tiers if tier is not None]
+    # A label that holds only some of the words ("first" in "first response", whose alternative
+    # label is "first aid") did not make the match when a whole alternative label did.
+    whole = [tier for tier in tiers if tier.how != "most"]
+    shows = {tier.shows for tier in whole or tiers}
     if "label" in shows or not shows:
         return None
     if "code" in shows:
         return hit["_source"].get("code") or hit["_id"]
+    if profile.alternate_source:
+        values = [v for field in profile.alternate_source for v in hit["_source"].get(field) or []]
+        return best_alternate(mark_typed_words(values, text), text)
     fragments = [f for field in profile.alternate_fields for f in hit.get("highlight", {}).get(field, [])]
     return best_alternate(fragments, text)
+
+
+# A typed word "matches" a word of an alternative label that starts with its first letters (all
+# but a suffix of up to three, keeping four): "planning" marks "plan", "welder" marks "welding".
+_STEM_KEEP = 4
+
+
+def mark_typed_words(values: Iterable[str], text: str) -> list[str]:
+    """`values` that share a word with `text`, with those words marked as a highlighter would mark
+    them, for best_alternate; a value that shares none is left out."""
+    stems = [w[:max(_STEM_KEEP, len(w) - 3)] for w in fold(text).split()]
+    marked = []
+    for value in values:
+        words = value.split()
+        hits = [any(fold(word).startswith(stem) or stem.startswith(fold(word) or "\0") for stem in stems)
+                for word in words]
+        if any(hits):
+            marked.append(" ".join(f"{MARK_START}{w}{MARK_END}" if hit else w for w, hit in zip(words, hits)))
+    return marked or list(values)[:1]
 
 
 def parse_autocomplete_response(resp: dict, text: str, target: str = "occupations") -> list[dict]:

@@ -12,10 +12,23 @@ from store.models import Concept
 from indexer.codes import code_variants
 
 
+# Skills first, tools last, when both match the same way ("welding": the skill before the torch).
+KIND_RANK = {"skill": 0, "knowledge": 1, "activity": 2, "technology": 3, "tool": 4, "ability": 5}
+
+
+def feature_key(code: str) -> str:
+    """An occupation code as a rank_features key: OpenSearch reads a dot in a key as a path."""
+    return code.replace(".", "_")
+
+
 def build_concept_document(concept: Concept, scheme: str, credential_count: int = 0,
-                           broader_label: str = "") -> dict:
+                           broader_label: str = "", cips: list[str] | None = None) -> dict:
+    """A vocabulary entry. Skills add what they are and where they come from, and the occupations
+    they suit (`suggest_weights`, `suggest_why`: see store.skill_sources); occupations add the CIP
+    programmes that lead to them (`cips`), programmes the SOC codes they lead to (`socs`)."""
     links = concept.links or {}
     detail = links.get("level") or links.get("kind") or ""
+    occupations = links.get("occupations") or {}
     return {
         "id": concept.code,
         "code": concept.code,
@@ -29,6 +42,15 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
         "detail": detail,
         "credential_count": credential_count,
         "label_length": len(concept.label),
+        "kind": links.get("kind") or None,
+        "kind_rank": KIND_RANK.get(links.get("kind"), 0),
+        "source": links.get("source") or None,
+        "source_id": links.get("source_id") or None,
+        "hidden_labels": list(links.get("hidden_labels") or []),
+        "suggest_weights": {feature_key(code): value[0] for code, value in occupations.items()},
+        "suggest_why": {feature_key(code): value[1] for code, value in occupations.items()},
+        "cips": list(cips or []),
+        "socs": list(links.get("soc") or []),
     }
 
 

@@ -2,7 +2,7 @@
 
 Physical indices are named `<prefix><alias>-v<version>-<random>` and hidden behind the alias
 `<prefix><alias>`; readers and the relay only ever use the alias, so a rebuild can swap it.
-The four vocabularies share one mapping family, because they are searched the same way.
+Occupations, sectors and programmes share one mapping family; skills have their own.
 """
 from __future__ import annotations
 
@@ -45,7 +45,10 @@ def _read(path: Path) -> str:
 VOCABULARIES = tuple(DEFAULT_BINDINGS)
 
 INDICES: dict[str, IndexSpec] = {
-    **{name: IndexSpec(name, "vocabulary", 1) for name in VOCABULARIES},
+    **{name: IndexSpec(name, "vocabulary", 2) for name in VOCABULARIES},
+    # Skills have ~29,000 concepts with ~115,000 alternative labels: their own, leaner family
+    # (no start-of-alternative-label grams, no term vectors) halves the time to build the index.
+    "skills": IndexSpec("skills", "skills", 1),
     "credentials": IndexSpec("credentials", "credentials", 1),
 }
 

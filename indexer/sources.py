@@ -58,10 +58,22 @@ def concept_actions(session: Session, vocabulary: str) -> Iterator[dict]:
         raise LookupError(f"scheme {scheme_name!r} for {vocabulary} is not loaded; run `catalog taxonomy import`")
     counts = credential_counts(session, vocabulary)
     labels = dict(session.execute(select(Concept.code, Concept.label).where(Concept.scheme_id == scheme_id)).all())
+    cips = programs_by_soc(session) if vocabulary == "occupations" else {}
     for concept in session.scalars(select(Concept).where(Concept.scheme_id == scheme_id).order_by(Concept.id)).yield_per(1000):
         doc = build_concept_document(concept, scheme_name, counts.get(concept.code, 0),
-                                     labels.get(concept.broader or "", ""))
+                                     labels.get(concept.broader or "", ""), cips.get(concept.code[:7], []))
         yield {"_id": concept.code, "_source": doc}
+
+
+def programs_by_soc(session: Session) -> dict[str, list[str]]:
+    """{SOC code: CIP codes} from the CIP-SOC crosswalk that the programmes scheme carries."""
+    scheme_name = bound_scheme(session, "programs")
+    out: dict[str, list[str]] = {}
+    rows = session.execute(select(Concept.code, Concept.links).join(Scheme).where(Scheme.name == scheme_name))
+    for code, links in rows:
+        for soc in (links or {}).get("soc", []):
+            out.setdefault(soc, []).append(code)
+    return out
 
 
 class LookupLoader:

@@ -209,6 +209,13 @@ def read_skills(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     return concepts
 
 
+def _read_skills_scheme(data_dir: Path) -> list[ConceptRow]:
+    # store.skill_sources builds on the readers above, so it is imported when it is needed.
+    from store.skill_sources import read_skills_scheme
+
+    return read_skills_scheme(data_dir)
+
+
 @dataclass(frozen=True)
 class BundledScheme:
     name: str
@@ -224,7 +231,8 @@ BUNDLED = {
         BundledScheme("onet-soc", "O*NET-SOC occupations", "O*NET 29.2 (CC BY 4.0)", read_onet),
         BundledScheme("naics-2022", "NAICS 2022 industries", "U.S. Census Bureau NAICS 2022", read_naics),
         BundledScheme("cip-2020", "CIP 2020 instructional programs", "NCES CIP 2020", read_cip),
-        BundledScheme("skills", "Skills, knowledge, abilities and technologies", "O*NET 29.2 (CC BY 4.0)", read_skills),
+        BundledScheme("skills", "Skills, knowledge, work activities, tools and technologies",
+                      "ESCO v1.1.1 (European Commission) and O*NET 29.2 (CC BY 4.0)", _read_skills_scheme),
     )
 }
 

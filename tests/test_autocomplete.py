@@ -119,8 +119,9 @@ def test_code_prefixes_list_the_codes_below(client):
 def test_every_vocabulary_answers(client):
     assert first(ask(client, "sectors", "hospitals"))["code"] == "622"
     assert first(ask(client, "programs", "registered nursing"))["code"].startswith("51.38")
-    skill = first(ask(client, "skills", "pyth"))
-    assert skill["label"] == "Python" and skill["scheme"] == "skills"
+    answer = ask(client, "skills", "pyth")
+    assert first(answer)["label"].startswith("Python") and first(answer)["scheme"] == "skills"
+    assert "tech-python" in codes(answer)
 
 
 def test_size_up_to_fifty_with_the_exact_total(client):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from indexer.autocomplete import (
     CREDENTIALS,
+    SKILLS,
     FUZZINESS,
     GRADE,
     MARK_END,
@@ -18,7 +19,10 @@ from indexer.autocomplete import (
     VOCABULARY,
     best_alternate,
     build_autocomplete_query,
+    agent_text,
     fold,
+    mark_typed_words,
+    tier_clauses,
     matched_on,
     parse_autocomplete_response,
 )
@@ -26,10 +30,7 @@ from indexer.registry import INDICES
 
 
 def clause_names(body: dict) -> list[str]:
-    query = body["query"]
-    if "bool" in query:
-        query = query["bool"]["must"][0]
-    return [next(iter(c.values()))["_name"] for c in query["dis_max"]["queries"]]
+    return [next(iter(c.values()))["_name"] for c in tier_clauses(body["query"])]
 
 
 def leaf_queries(node, found=None) -> list[tuple[str, dict]]:
@@ -57,9 +58,48 @@ def test_text_tiers_rank_exact_then_alternate_then_prefix_then_fuzzy():
     assert body["query"]["dis_max"]["tie_breaker"] == 0.0, "a hit's score is its best tier, not a sum"
 
 
+@pytest.mark.parametrize("typed, rewritten", [
+    ("welder", "weld"), ("Truck Drivers", "truck driv"), ("CNC operator", "cnc operat"), ("plumber", "plumb"),
+    ("water", "water"), ("welding", "welding"), ("cook", "cook"),
+])
+def test_agent_text_turns_a_doer_into_the_start_of_the_work(typed, rewritten):
+    assert agent_text(typed) == rewritten
+
+
+def test_skills_tiers_add_stems_doers_hidden_labels_and_most_words():
+    names = clause_names(build_autocomplete_query("truck driver training", 10, "skills"))
+    assert {"label_whole_words", "label_stems", "label_agent", "alt_stems", "hidden_exact", "label_most"} <= set(names)
+    assert "label_agent" not in clause_names(build_autocomplete_query("welding", 10, "skills"))
+    assert "label_most" not in clause_names(build_autocomplete_query("welding", 10, "skills"))
+    boosts = [tier.boost for tier in SKILLS.tiers]
+    assert boosts == sorted(boosts, reverse=True), "tiers are declared best first"
+
+
+def test_skills_rank_tools_and_products_below_skills_that_match_as_well():
+    body = build_autocomplete_query("forklift", 10, "skills")
+    weights = {f["filter"]["term"]["kind"]: f["weight"] for f in body["query"]["function_score"]["functions"]}
+    assert weights["tool"] < weights["technology"] < 1
+    assert body["sort"][1] == {"kind_rank": "asc"}, "a skill before a tool in the same tier"
+    assert "function_score" not in build_autocomplete_query("nurse", 10, "occupations")["query"]
+
+
+def test_skills_say_which_alternative_label_matched_without_highlighting():
+    assert "highlight" not in build_autocomplete_query("cpr", 10, "skills")
+    hit = {"_id": "x", "_source": {"code": "x", "label": "provide first aid",
+                                   "alt_labels": ["administer first aid", "conduct CPR", "perform cardiopulmonary resuscitation"],
+                                   "hidden_labels": []}, "matched_queries": ["alt_whole_words"]}
+    assert matched_on(hit, SKILLS, "cpr") == "conduct CPR"
+    lessons = {"_id": "y", "_source": {"code": "y", "label": "prepare lesson content",
+                                       "alt_labels": ["compose lesson content", "plan lesson content"]},
+               "matched_queries": ["alt_stems"]}
+    assert matched_on(lessons, SKILLS, "planning lessons") == "plan lesson content"
+    assert mark_typed_words(["drive forklift", "use a hoist"], "forklift driver") == [
+        f"{MARK_START}drive{MARK_END} {MARK_START}forklift{MARK_END}"]
+
+
 def test_graded_tiers_never_reach_the_tier_above():
     """A graded tier adds GRADE x relevance; relevance would need to pass 50/GRADE to climb a tier."""
-    for profile in (VOCABULARY, CREDENTIALS):
+    for profile in (VOCABULARY, SKILLS, CREDENTIALS):
         tiers = profile.tiers
         for upper, lower in zip(tiers, tiers[1:]):
             if lower.graded:
@@ -165,7 +205,7 @@ def test_user_text_never_reaches_query_syntax(text, target):
     json.dumps(body)
     kinds = {k for k, _ in leaf_queries(body["query"])}
     assert not kinds & {"query_string", "simple_query_string", "regexp", "wildcard", "script"}
-    for clause in body["query"]["dis_max"]["queries"]:
+    for clause in tier_clauses(body["query"]):
         if "span_near" in json.dumps(clause):
             assert clause["bool"]["must"][0]["span_near"]["clauses"], "no span query without words"
 

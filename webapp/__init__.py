@@ -56,9 +56,11 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     app.register_blueprint(organizations_bp)
 
     from webapp.api.autocomplete import bp as autocomplete_bp
+    from webapp.api.suggest import bp as suggest_bp
     from webapp.editor.widgets import bp as widgets_bp
 
     app.register_blueprint(autocomplete_bp)
+    app.register_blueprint(suggest_bp)
     app.register_blueprint(widgets_bp)
 
     from webapp.editor import bp as editor_bp

@@ -27,6 +27,8 @@ LIMITED_BLUEPRINTS = {
     "api_public": "PUBLIC_API_RATE_LIMIT",
     # A search box asks for three kinds of suggestions per pause in typing, so this one is looser.
     "autocomplete": "AUTOCOMPLETE_RATE_LIMIT",
+    # The editor asks once per change of occupations or programmes: the autocomplete limit fits.
+    "suggest": "AUTOCOMPLETE_RATE_LIMIT",
 }
 # Page endpoints that count against a blueprint's allowance: the search and browse pages run the
 # same OpenSearch queries as the JSON API, so scraping them must not be a way around its limit.

@@ -53,7 +53,9 @@ def _details_context(session: Session, credential: Credential, values: dict) -> 
 
 def _occupations_context(session: Session, credential: Credential, values: dict) -> dict:
     return {"occupation_items": chosen_items(session, "occupations", values["occupations"]),
-            "sector_items": chosen_items(session, "sectors", values["sectors"])}
+            "sector_items": chosen_items(session, "sectors", values["sectors"]),
+            # Suggestions come from what is saved: the CIP programmes chosen on the Details tab.
+            "suggest_cips": list(credential.cip_codes)}
 
 
 def _related_context(session: Session, credential: Credential, values: dict) -> dict:
@@ -73,6 +75,8 @@ def _skills_context(session: Session, credential: Credential, values: dict) -> d
         "scale": merged_scale(custom),
         "custom_names": [name for name, _ in custom],
         "skill_labels": labels(session, "skills", [i.get("skill_id") for i in skills["items"]]),
+        # Suggestions come from what is saved: the occupations chosen on the Occupation tab.
+        "suggest_occupations": [link.code for link in credential.occupations],
     }
 
 

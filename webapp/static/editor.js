@@ -186,12 +186,16 @@
   var newRows = 0;
 
   function pickedSkill(root, item) {
-    var form = root.closest("form");
-    var rows = form.querySelector("[data-skill-rows]");
     resetCombobox(root);
+    addSkillRow(root.closest("form"), item, root);
+  }
+
+  /* Adds a row for `item` ({id, label}) unless it is listed already; says so in `root`'s status. */
+  function addSkillRow(form, item, root) {
+    var rows = form.querySelector("[data-skill-rows]");
     if (all("tr", rows).some(function (row) { return row.dataset.value === item.id; })) {
       announce(root, item.label + " is already listed.");
-      return;
+      return false;
     }
     newRows += 1;
     var row = document.getElementById("skill-row-template").content.firstElementChild.cloneNode(true);
@@ -211,7 +215,11 @@
     rows.appendChild(row);
     syncEmpty(rows);
     announce(root, item.label + " added. Choose its levels, then save changes.");
+    return true;
   }
+
+  // suggestions.js adds suggested skills through the same rows.
+  window.CatalogEditor = {addSkillRow: addSkillRow};
 
   /* ------------------------------------------------------------ wiring */
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from indexer.autocomplete import MAX_TEXT as AUTOCOMPLETE_MAX_TEXT
 from indexer.autocomplete import TARGETS as AUTOCOMPLETE_TARGETS
+from catalog.suggest import CIP_CODE, MAX_CODES as SUGGEST_MAX_CODES, OCCUPATION_CODE
 from indexer.facets import (
     DEFAULT_SIZE,
     FACETS,
@@ -178,9 +179,46 @@ SUGGESTIONS = {
         "items": {"type": "array", "items": {
             "type": "object", "required": ["id", "code", "label", "scheme"],
             "properties": {"id": {"oneOf": [_STRING, {"type": "integer"}]}, "code": _STRING, "label": _STRING,
-                           "scheme": _STRING, "matched": _NULLABLE_STRING}}},
+                           "scheme": _STRING, "matched": _NULLABLE_STRING,
+                           "kind": {**_STRING, "description": "Skills only: skill, knowledge, activity, "
+                                                              "technology, tool or ability"}}}},
     },
 }
+
+OCCUPATION_PATTERN, CIP_PATTERN = f"^{OCCUPATION_CODE.pattern}$", f"^{CIP_CODE.pattern}$"
+
+SUGGESTED = {
+    "type": "object", "required": ["items"],
+    "properties": {"items": {"type": "array", "items": {
+        "type": "object", "required": ["id", "label", "kind", "scheme", "score", "because"],
+        "properties": {"id": _STRING, "label": _STRING, "kind": _STRING, "scheme": _STRING,
+                       "score": {"type": "number", "description": "Higher is a better fit; shared by more of "
+                                                                  "the given codes is higher"},
+                       "because": {"type": "array", "items": _STRING,
+                                   "description": "Why, once per given code it fits"}}}}},
+}
+
+
+def _suggest_path(target: str, parameter: str, example: str, pattern: str, summary: str) -> dict:
+    return {"get": {
+        "operationId": f"suggest{target.capitalize()}", "tags": ["public"], "summary": summary,
+        "parameters": [
+            {"name": parameter, "in": "query", "required": True, "style": "form", "explode": True,
+             "description": f"Codes to suggest from, e.g. {example} (repeat, or separate with commas; at most 20)",
+             "schema": {"type": "array", "items": {"type": "string", "pattern": pattern}, "minItems": 1,
+                        "maxItems": SUGGEST_MAX_CODES}},
+            {"name": "size", "in": "query", "required": False, "allowEmptyValue": True,
+             "description": "How many; empty means 20, more than the maximum (50) gives the maximum.",
+             "schema": {"type": "integer", "minimum": 1, "default": 20}},
+            {"name": "exclude", "in": "query", "required": False, "style": "form", "explode": True,
+             "description": "Ids to leave out, e.g. what is already chosen (repeat, or separate with commas)",
+             "schema": {"type": "array", "items": _STRING}},
+        ],
+        "responses": {"200": json_response("Suggestions, best first, each with its reasons", "Suggested"),
+                      "400": error_response("A malformed or unknown code (a well-formed code may still be unknown), "
+                                             "or a bad size"),
+                      "429": RATE_LIMITED, "503": UNAVAILABLE},
+    }}
 
 HEALTH = {
     "type": "object", "required": ["status", "services"],
@@ -198,6 +236,7 @@ ERROR = {
 PUBLIC_SCHEMAS = {
     "SearchHit": HIT, "FacetValue": FACET_VALUE, "SearchSuggestion": SUGGESTION, "SearchResults": SEARCH_RESULTS,
     "CredentialRelation": RELATION, "PublicCredential": CREDENTIAL, "Suggestions": SUGGESTIONS,
+    "Suggested": SUGGESTED,
     "Health": HEALTH, "Error": ERROR,
 }
 
@@ -240,6 +279,12 @@ PUBLIC_PATHS = {
                       "404": error_response("Unknown vocabulary"),
                       "429": RATE_LIMITED, "503": UNAVAILABLE},
     }},
+    "/api/v1/suggest/skills": _suggest_path(
+        "skills", "occupation", "51-4121.00", OCCUPATION_PATTERN, "Skills for O*NET-SOC occupations (ESCO via the crosswalk, and O*NET)"),
+    "/api/v1/suggest/occupations": _suggest_path(
+        "occupations", "cip", "51.3801", CIP_PATTERN, "Occupations for CIP 2020 programmes (the CIP-SOC crosswalk)"),
+    "/api/v1/suggest/programs": _suggest_path(
+        "programs", "occupation", "29-1141.00", OCCUPATION_PATTERN, "CIP 2020 programmes for O*NET-SOC occupations (the crosswalk read back)"),
     "/healthz": {"get": {
         "operationId": "health", "tags": ["public"], "summary": "Database, Redis and OpenSearch status",
         "responses": {"200": json_response("Everything is up", "Health"),
