@@ -13,12 +13,12 @@ OpenSearch client gives up after the settings' web timeout, so a hung node answe
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from opensearchpy.exceptions import ConnectionError as SearchConnectionError
-from opensearchpy.exceptions import NotFoundError, TransportError
+from opensearchpy.exceptions import TransportError
 
 from indexer.autocomplete import MAX_SIZE, MAX_TEXT, TARGETS, suggest
 from indexer.client import web_client
 from indexer.registry import VOCABULARIES
+from webapp.api.params import listed, search_unavailable, size_arg
 from webapp.errors import json_error
 
 bp = Blueprint("autocomplete", __name__, url_prefix="/api/v1/autocomplete")
@@ -29,23 +29,6 @@ DEFAULT_SIZE = 10
 CACHE_CONTROL = {vocabulary: "public, max-age=60" for vocabulary in VOCABULARIES} | {"credentials": "no-cache"}
 
 
-def _size() -> int | Response:
-    raw = request.args.get("size", "").strip()
-    if not raw:
-        return DEFAULT_SIZE
-    try:
-        size = int(raw)
-    except ValueError:
-        return json_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}, not {raw[:20]!r}")
-    if size < 1:
-        return json_error(400, "bad_request", f"size must be a whole number from 1 to {MAX_SIZE}")
-    return min(size, MAX_SIZE)
-
-
-def _exclude() -> list[str]:
-    return [part.strip() for value in request.args.getlist("exclude") for part in value.split(",") if part.strip()]
-
-
 @bp.get("/<vocabulary>")
 def autocomplete(vocabulary: str):
     if vocabulary not in TARGETS:
@@ -53,24 +36,16 @@ def autocomplete(vocabulary: str):
     text = request.args.get("q", "")
     if len(text) > MAX_TEXT:
         return json_error(400, "bad_request", f"q is {len(text)} characters long; type at most {MAX_TEXT}")
-    size = _size()
+    size = size_arg(DEFAULT_SIZE, MAX_SIZE)
     if isinstance(size, Response):
         return size
     settings = current_app.config["SETTINGS"]
     client = web_client(settings.opensearch_url, settings.web_timeout)
     try:
-        result = suggest(client, settings.index_prefix, vocabulary, text, size, _exclude(),
+        result = suggest(client, settings.index_prefix, vocabulary, text, size, listed("exclude"),
                          timeout=settings.web_timeout)
-    except NotFoundError:
-        return json_error(503, "search_unavailable",
-                         f"the {vocabulary} index is not built yet; an operator can run "
-                         f"`catalog index reindex {vocabulary}`")
-    except SearchConnectionError:
-        current_app.logger.warning("autocomplete: OpenSearch at %s is unreachable or slow", settings.opensearch_url)
-        return json_error(503, "search_unavailable", "search is unavailable right now; try again in a moment")
     except TransportError as exc:
-        current_app.logger.error("autocomplete %s %r failed: %s", vocabulary, text, exc)
-        return json_error(503, "search_unavailable", "search could not answer right now; try again in a moment")
+        return search_unavailable(exc, vocabulary, f"autocomplete {vocabulary} {text[:40]!r}")
     response = jsonify(result.as_json())
     response.headers["Cache-Control"] = CACHE_CONTROL[vocabulary]
     return response
