@@ -5,6 +5,7 @@
   /editor/credentials/<id>/<tab>            a tab (GET), and its "Save changes" (POST); tabs in tabs.py
   /editor/credentials/<id>/history          who changed what, and when
   /editor/api/credentials/<id>/link-options?q=   what the related-credential picker offers (JSON)
+  /editor/api/credentials/<id>/provider-options?q=   education providers for a programme (JSON)
 
 Access rules live in access.py and run before every route; form translation in forms.py;
 labels for codes in lookups.py; the routes in views.py. Pickers are the shared combobox
@@ -31,6 +32,7 @@ for _tab in TABS:
                     methods=["GET", "POST"], defaults={"slug": _tab.slug})
 bp.add_url_rule("/credentials/<id:credential_id>/history", "history", views.history_page)
 bp.add_url_rule("/api/credentials/<id:credential_id>/link-options", "credential_options", views.credential_options)
+bp.add_url_rule("/api/credentials/<id:credential_id>/provider-options", "provider_options", views.provider_options)
 
 
 

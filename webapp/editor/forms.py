@@ -113,7 +113,9 @@ def details_payload(form) -> dict:
         "description": form.get("description", ""),
         "credential_type": form.get("credential_type", ""),
         "url": form.get("url", ""),
-        "cip_codes": _unique(form.getlist("cip_codes")),
+        # cip_codes_typed: the plain box shown without JavaScript (CIP codes separated by commas);
+        # a code that is not in CIP 2020 gets a field error from validation, never a silent drop.
+        "cip_codes": _unique(form.getlist("cip_codes") + _commas(form.get("cip_codes_typed", ""))),
         "language": form.get("language", ""),
         "cost": {"amount": form.get("cost.amount", ""), "currency": form.get("cost.currency", ""),
                  "note": form.get("cost.note", "")},

@@ -85,13 +85,39 @@ BLANK_PROGRAM = {"id": None, "provider_org_id": None, "provider_name": "", "name
 
 
 def _programs_context(session: Session, credential: Credential, values: dict) -> dict:
+    # Providers are picked by autocomplete (provider_options); the page needs only the names of
+    # the ones already chosen, not every organization.
+    chosen = {p.get("provider_org_id") for p in values["programs"]} - {None, ""}
+    ids = {i for i in chosen if isinstance(i, int)}
+    names = dict(session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all()) \
+        if ids else {}
     return {
         "blank_program": BLANK_PROGRAM,
-        # Only the organizations the service accepts as a provider (its own, education providers).
-        "organizations": [org for org in session.scalars(select(Organization).order_by(func.lower(Organization.name)))
-                          if may_provide(org, credential.org_id)],
+        "provider_names": names,
         "cip_labels": labels(session, "programs", [p.get("cip") for p in values["programs"]]),
     }
+
+
+PROVIDER_SCAN = 500  # name matches read before keeping the providers; kinds are a JSON list, not a column to filter on
+
+
+def provider_options(session: Session, text: str, own_org_id: int) -> dict:
+    """Organizations whose name contains `text` and that the service accepts as a programme's
+    provider (the credential's own organization, and education providers), in the autocomplete
+    API's shape so the combobox reads both alike."""
+    text = text.strip()
+    if not text:
+        return {"query": text, "total": 0, "items": []}
+    name = func.lower(Organization.name)
+    starts = name.like(_like_pattern(text)[1:], escape="\\")
+    rows = session.scalars(
+        select(Organization).where(name.like(_like_pattern(text), escape="\\"))
+        .order_by(starts.desc(), name, Organization.id).limit(PROVIDER_SCAN)
+    ).all()
+    providers = [org for org in rows if may_provide(org, own_org_id)]
+    items = [{"id": str(org.id), "code": org.location or "", "label": org.name, "scheme": "organizations",
+              "matched": None} for org in providers[:OPTIONS_LIMIT]]
+    return {"query": text, "total": len(providers), "items": items}
 
 
 def _status_context(session: Session, credential: Credential, values: dict) -> dict:

@@ -149,6 +149,10 @@ def save_tab(credential: Credential, slug: str):
     tab = BY_SLUG[slug]
     payloads = forms.tab_payloads(slug, request.form)
     base = base_revision()
+    if slug == "programs" and request.form.get("add_program"):
+        # "+ Add education program" without JavaScript: the same form with the programme just
+        # filled in listed, and a new blank one below it. Nothing is saved until "Save changes".
+        return render_tab(credential, slug, values=payloads, revision=base, unsaved=True)
     before = credential.revision
     try:
         for section in tab.sections:
@@ -219,7 +223,18 @@ def history_page(credential_id: int):
                            status_labels=STATUS_LABELS)
 
 
-# --- the related-credential picker's source ------------------------------------------------------
+# --- the pickers' sources -----------------------------------------------------------------------
+
+
+def provider_options(credential_id: int):
+    """Organizations that may provide this credential's programmes, by name (the provider picker)."""
+    credential = access.editable_credential(credential_id)
+    text = request.args.get("q", "")
+    if len(text) > MAX_QUERY:
+        return jsonify(error="bad_request", message=f"q is {len(text)} characters long; type at most {MAX_QUERY}"), 400
+    response = jsonify(lookups.provider_options(db(), text, credential.org_id))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def credential_options(credential_id: int):

@@ -10,6 +10,7 @@
  *  - On submit, matches ticked but not yet added (or chips picked but not yet added) are added,
  *    so a save never silently drops them.
  *  - After a failed save, focus moves to the error summary (or the conflict notice).
+ *  - Leaving a tab with unsaved changes asks first (beforeunload, and links inside the page).
  *
  * Nothing here saves: "Save changes" posts the form, and the server checks everything again.
  */
@@ -137,6 +138,7 @@
     all("[data-level-select]", form).forEach(function (select) {
       if (fillLevelSelect(select, state.scale)) cleared += 1;
     });
+    all("[data-bulk-level]", form).forEach(function (select) { fillLevelSelect(select, state.scale); });
     var after = form.querySelector("[data-new-level-after]");
     fillLevelSelect(after, state.scale);
     after.value = state.scale[state.scale.length - 1];
@@ -203,6 +205,7 @@
     row.querySelector("[name=skill_id]").value = item.id;
     row.querySelector("[data-skill-label]").textContent = item.label;
     row.querySelector("[data-remove]").setAttribute("aria-label", "Remove " + item.label);
+    row.querySelector("[data-select-skill]").setAttribute("aria-label", "Select " + item.label);
     var scale = scaleState(form).scale;
     [["min_level", "Minimum experience for "], ["acquired_level", "Level acquired in "]].forEach(function (pair) {
       var select = row.querySelector("[name=" + pair[0] + "]");
@@ -218,8 +221,52 @@
     return true;
   }
 
+  /* "Add experiences": the bulk levels go to every ticked skill; a bulk select left at
+     "Leave as it is" changes nothing. */
+  function applyLevels(button) {
+    var box = button.closest("[data-bulk-levels]");
+    var form = button.form;
+    var picks = all("[data-bulk-level]", box).map(function (select) { return select.value; });
+    var rows = all("[data-skill-rows] tr", form).filter(function (row) {
+      return row.querySelector("[data-select-skill]").checked;
+    });
+    if (!rows.length || (!picks[0] && !picks[1])) {
+      announce(box, rows.length ? "Choose a level to apply first." : "Tick the skills to apply the levels to first.");
+      return;
+    }
+    rows.forEach(function (row) {
+      var selects = row.querySelectorAll("[data-level-select]");
+      if (picks[0]) selects[0].value = picks[0];
+      if (picks[1]) selects[1].value = picks[1];
+      row.querySelector("[data-select-skill]").checked = false;
+    });
+    announce(box, "Levels applied to " + rows.length + " skill" + (rows.length === 1 ? "" : "s") + ". Save changes to keep them.");
+  }
+
   // suggestions.js adds suggested skills through the same rows.
   window.CatalogEditor = {addSkillRow: addSkillRow};
+
+  /* ------------------------------------------------------------ programmes */
+
+  /* "+ Add education program": another blank programme form in place, numbered after the last,
+     so several programmes go in one save. Its provider picker is wired like the others. */
+  function addProgram(button) {
+    var form = button.form;
+    var taken = all("[name^='programs-']", form).map(function (input) {
+      var match = /^programs-(\d+)-/.exec(input.name);
+      return match ? parseInt(match[1], 10) : -1;
+    });
+    var next = Math.max.apply(null, taken.concat([-1])) + 1;
+    var template = document.getElementById("program-template");
+    var holder = document.createElement("div");
+    holder.innerHTML = template.innerHTML.replace(/__N__/g, String(next));
+    var fieldset = holder.firstElementChild;
+    fieldset.querySelector("legend").textContent = "Another program";
+    button.closest(".add-program").before(fieldset);
+    if (window.CatalogPickers) window.CatalogPickers.init(fieldset);
+    var first = fieldset.querySelector("input:not([type=hidden])");
+    if (first) first.focus();
+  }
 
   /* ------------------------------------------------------------ wiring */
 
@@ -239,7 +286,9 @@
     var target = event.target.closest && event.target.closest("button");
     if (!target) return;
     if (target.hasAttribute("data-add-reference")) return addReference(target);
+    if (target.hasAttribute("data-add-program")) { event.preventDefault(); return addProgram(target); }
     if (target.hasAttribute("data-add-level")) return addLevel(target);
+    if (target.hasAttribute("data-apply-levels")) return applyLevels(target);
     if (target.hasAttribute("data-remove-level")) return removeLevel(target);
     if (target.hasAttribute("data-remove")) {
       var row = target.closest("li, tr");
@@ -257,7 +306,9 @@
     if (event.key !== "Enter") return;
     var field = event.target;
     var box = field.closest && (field.closest("[data-custom-level]") || field.closest("[data-external-ref]"));
-    if (!box || field.tagName === "BUTTON") return;
+    // Only the text boxes and selects add: Enter on the <summary> must still open and close
+    // the box, and Enter on a button must still press it.
+    if (!box || (field.tagName !== "INPUT" && field.tagName !== "SELECT")) return;
     event.preventDefault();
     box.querySelector("[data-add-level], [data-add-reference]").click();
   });
@@ -271,8 +322,57 @@
     });
   });
 
+  /* ------------------------------------------------------------ unsaved changes */
+
+  /* A tab's form is "changed" when what it would submit differs from what it held when the page
+     was ready (chips, rows, levels and typed text alike), or when the page is a failed save
+     showing input that was never stored. Leaving it then asks first: the browser's own prompt
+     on reload or close (beforeunload), and a confirm() on the links inside the page (tab bar,
+     "Next", breadcrumbs, header), which beforeunload alone would not cover reliably. */
+  var tracked = null, pristine = null, submitting = false;
+
+  function formState(form) {
+    var pairs = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token" && typeof value === "string") pairs.push(name + "=" + value);
+    });
+    return pairs.join("&");
+  }
+
+  function hasUnsavedChanges() {
+    if (!tracked || submitting) return false;
+    return pristine === null || formState(tracked) !== pristine;
+  }
+
+  var LEAVE_MESSAGE = "This tab has changes that are not saved. Leave without saving them?";
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!hasUnsavedChanges()) return;
+    event.preventDefault();
+    event.returnValue = "";  // older Chromium needs a value to show its prompt
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (!link || event.defaultPrevented || link.target === "_blank" || link.getAttribute("href").charAt(0) === "#") return;
+    if (!hasUnsavedChanges()) return;
+    if (window.confirm(LEAVE_MESSAGE)) {
+      submitting = true;  // answered already: no second prompt from beforeunload
+    } else {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("submit", function () { submitting = true; });
+
   document.addEventListener("DOMContentLoaded", function () {
     var notice = document.getElementById("conflict") || document.getElementById("error-summary");
     if (notice) notice.focus();
+    all("[data-bulk-levels], [data-select-skill]").forEach(function (node) { node.hidden = false; });
+    tracked = document.querySelector("form.tab-form");
+    if (!tracked) return;
+    // After the pickers (wired on DOMContentLoaded too) have built their widgets.
+    var unsaved = notice || document.querySelector("[data-unsaved]");
+    setTimeout(function () { pristine = unsaved ? null : formState(tracked); }, 0);
   });
 })();

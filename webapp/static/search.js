@@ -7,6 +7,7 @@
  *    closes). A credential opens its page; an occupation or skill opens the search filtered by it.
  * 2. The filter box inside a long facet's "More…" list.
  * 3. The sort menu submits itself when changed.
+ * 4. On narrow screens the facets fold behind a "Filters" button.
  */
 (function () {
   "use strict";
@@ -122,7 +123,9 @@
     if (!this.options.length) return;
     if (this.list.hidden) this.open();
     if (this.active >= 0) this.options[this.active].setAttribute("aria-selected", "false");
-    this.active = (this.active + step + this.options.length + 1) % (this.options.length + 1) - 1;
+    // Positions run from -1 (the text box itself) to the last option: n + 1 places in a ring.
+    var places = this.options.length + 1;
+    this.active = ((this.active + 1 + step) % places + places) % places - 1;
     if (this.active < 0) { this.input.removeAttribute("aria-activedescendant"); return; }
     var option = this.options[this.active];
     option.setAttribute("aria-selected", "true");
@@ -162,7 +165,23 @@
     details.addEventListener("toggle", function () { if (details.open) input.focus(); });
   }
 
+  /* On narrow screens (search.css folds .facets.is-folded below 860 px) the facets wait behind a
+     "Filters" button, so the first result is on the first screen. Wide screens never see the button. */
+  function foldFilters(aside) {
+    aside.id = aside.id || "search-filters";
+    var selected = aside.querySelectorAll(".facet-value.is-selected").length;
+    var button = el("button", {type: "button", "class": "filters-toggle", "aria-expanded": "false",
+                               "aria-controls": aside.id}, selected ? "Filters (" + selected + " chosen)" : "Filters");
+    aside.parentNode.insertBefore(button, aside);
+    aside.classList.add("is-folded");
+    button.addEventListener("click", function () {
+      var open = aside.classList.toggle("is-folded") === false;
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
   document.querySelectorAll("[data-search-suggest]").forEach(function (root) { new Suggest(root); });
+  document.querySelectorAll(".search-layout > .facets").forEach(foldFilters);
   document.querySelectorAll(".facet-more").forEach(enhanceFacetFilter);
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () { select.form.submit(); });
