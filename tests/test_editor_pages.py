@@ -290,6 +290,33 @@ def test_programs_are_added_edited_and_removed(client, database, org, editor):
         assert [p.name for p in s.get(Credential, credential_id).programs] == ["Online phlebotomy"]
 
 
+def test_two_new_programs_in_one_save_and_add_program_without_javascript(client, database, org, editor):
+    """The seed's "+ Add education program": several new programmes go in one save. Without
+    JavaScript the button posts the form, which comes back with the filled-in programme listed
+    and a new blank one, nothing saved yet (issue 16)."""
+    credential_id = make_credential(database, org, publish=False)
+    with session_scope(database) as s:
+        before = s.get(Credential, credential_id).revision
+    url = tab_url(credential_id, "programs")
+    first = {"programs-0-provider_name": "Northfield Adult School", "programs-0-name": "Evening CDL course",
+             "programs-0-location": "Northfield, MN"}
+    again = submit(client, url, {**first, "add_program": "1"})
+    assert again.status_code == 200
+    page = text(again)
+    assert "Not saved yet" in page and 'value="Evening CDL course"' in page
+    assert 'name="programs-1-name"' in page  # the new blank programme, numbered after the first
+    with session_scope(database) as s:
+        assert s.get(Credential, credential_id).programs == []
+    both = {**first, "programs-1-provider_name": "Lakeside Technical College", "programs-1-name": "Weekend CDL course",
+            "programs-1-cost": "3900"}
+    assert submit(client, url, both).status_code == 303
+    with session_scope(database) as s:
+        programs = s.get(Credential, credential_id).programs
+        assert [(p.provider_name, p.name) for p in programs] == [
+            ("Northfield Adult School", "Evening CDL course"), ("Lakeside Technical College", "Weekend CDL course")]
+        assert s.get(Credential, credential_id).revision == before + 1  # one save for both programmes
+
+
 def test_a_conflicting_save_shows_what_the_other_editor_changed_and_keeps_the_input(app, client, database, org, editor):
     credential_id = create(client, org)
     opened_at = hidden_value(text(client.get(tab_url(credential_id, "details"))), "revision")
@@ -405,3 +432,17 @@ def test_error_keys_become_field_ids_and_sentences():
     assert summary == [
         {"key": "programs[0].url", "id": "f-programs-0-url", "text": "Program 1 web address must be a web address."},
         {"key": "cip_codes", "id": "f-cip_codes", "text": "CIP codes: unknown CIP code(s): 1."}]
+
+
+def test_a_rows_remove_button_without_javascript_names_one_row():
+    skills = {"skills": {"custom_levels": [], "items": [
+        {"skill_id": "2.A.1.a", "min_level": "", "acquired_level": ""},
+        {"skill_id": "2.A.2.a", "min_level": "Novice", "acquired_level": ""}]}}
+    assert [i["skill_id"] for i in forms.without_row("skills", skills, "2.A.1.a")["skills"]["items"]] == ["2.A.2.a"]
+    related = {"related": [{"kind": "required", "cip": "49.0205", "type": "certificate", "name": "Safety"},
+                           {"kind": "related", "credential_id": 7}, {"kind": "required", "credential_id": 7}]}
+    keys = [forms.relation_key(r) for r in related["related"]]
+    assert keys == ["required:49.0205:certificate", "related:7", "required:7"]
+    assert forms.without_row("related", related, "required:7")["related"] == related["related"][:2]
+    assert forms.without_row("related", related, "nothing:here") == related
+    assert forms.without_row("programs", {"programs": []}, "1") == {"programs": []}

@@ -159,11 +159,20 @@ def _pages(base: str, catalog: dict, logged_in: bool) -> list[str]:
         ("details", "occupations", "related", "skills", "programs", "notes", "status", "history")]
 
 
+PHONE_SHOT_PAGES = {"/": "home", "/search?q=driver": "search", "/editor/": "my-credentials"}
+PHONE_SHOT_TABS = {"skills": "editor-skills", "programs": "editor-programs", "occupations": "editor-occupations"}
+
+
 @pytest.mark.parametrize("width", [360, 390])
 def test_every_page_fits_a_phone(browser, live_server, catalog, width):
-    context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=True, has_touch=True)
+    """No page is wider than the phone: the document's scrollWidth stays within innerWidth.
+
+    A plain narrow viewport, not mobile emulation: with it Chromium widens the layout viewport to
+    fit wide content, and innerWidth would grow along with the overflow it should reveal."""
+    context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     page.set_default_timeout(15000)
+    PHONE_SHOTS.mkdir(parents=True, exist_ok=True)
     wide = []
     try:
         for logged_in in (False, True):
@@ -174,6 +183,7 @@ def test_every_page_fits_a_phone(browser, live_server, catalog, width):
                 assert response.status == 200, path
                 page.wait_for_load_state("networkidle")
                 scroll, inner = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+                assert inner == width
                 if scroll > inner:
                     culprits = page.evaluate("""(w) => Array.from(document.querySelectorAll('body *'))
                         .filter(e => e.getBoundingClientRect().right > w + 1)
@@ -181,6 +191,190 @@ def test_every_page_fits_a_phone(browser, live_server, catalog, width):
                     wide.append(f"{path} ({'in' if logged_in else 'out'}): {scroll} px > {inner}: {culprits}")
                 if width == 390:
                     assert_accessible(page, f"{path} at {width} px")
+                    name = PHONE_SHOT_PAGES.get(path) or PHONE_SHOT_TABS.get(path.rsplit("/", 1)[-1])
+                    if name and (logged_in or path == "/"):
+                        page.screenshot(path=str(PHONE_SHOTS / f"phone-{name}.png"), full_page=True)
+        # Logged in, Account and Log out are on the screen, not beyond its right edge.
+        for name in ("Account", "Log out"):
+            box = page.locator(".site-header").get_by_role("link" if name == "Account" else "button", name=name)
+            right = box.bounding_box()
+            assert right and right["x"] + right["width"] <= width, name
+        # Public search folds its filters behind a button on a phone.
+        page.goto(f"{live_server.url}/search?q=driver")
+        toggle = page.get_by_role("button", name=re.compile("^Filters"))
+        expect(toggle).to_be_visible()
+        expect(page.locator(".facets")).to_be_hidden()
+        toggle.click()
+        expect(page.locator(".facets")).to_be_visible()
+        assert toggle.get_attribute("aria-expanded") == "true"
+        if width == 390:
+            assert_accessible(page, "search with the filters open")
         assert not wide, "pages wider than the phone:\n" + "\n".join(wide)
     finally:
         context.close()
+
+
+# --- without JavaScript --------------------------------------------------------------------------
+
+
+def test_without_javascript_the_editor_says_so_and_drops_nothing(browser, live_server, catalog, database):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        log_in(page, live_server.url, catalog["email"])
+        # Create Credential: the notice, and a CIP code typed in the plain box is saved.
+        page.goto(f"{live_server.url}/editor/new")
+        expect(page.locator(".nojs-notice")).to_contain_text("JavaScript is off")
+        expect(page.get_by_role("textbox", name="Add a CIP code")).to_be_hidden()  # would drop what is typed
+        assert_accessible(page, "create credential without JavaScript")
+        name = f"Forklift Operator {catalog['tag']}"
+        page.get_by_label("Credential name").fill(name)
+        page.get_by_label("Credential type").select_option("certificate")
+        page.get_by_label("CIP codes to add").fill("49.0202, 99.9999")
+        page.get_by_role("button", name="Create credential").click()
+        # A code that is not in CIP 2020 is named in the error, and the good one is still there.
+        expect(page.locator("#error-summary")).to_be_visible()
+        expect(page.locator("#chosen-cip_codes")).to_contain_text("49.0202")
+        assert_accessible(page, "create credential refused without JavaScript")
+        with session_scope(database) as s:
+            assert s.query(Credential).filter_by(name=name).count() == 0
+
+        page.goto(f"{live_server.url}/editor/new")
+        page.get_by_label("Credential name").fill(name)
+        page.get_by_label("Credential type").select_option("certificate")
+        page.get_by_label("CIP codes to add").fill("49.0202")
+        page.get_by_role("button", name="Create credential").click()
+        expect(page.locator(".flash")).to_contain_text("is created as a draft")
+        created = int(re.search(r"/credentials/(\d+)/details", page.url).group(1))
+        with session_scope(database) as s:
+            assert s.get(Credential, created).cip_codes == ["49.0202"]
+
+        # Saving a tab keeps every choice saved before (chips carry their own hidden inputs); a
+        # chip's ×, which needs JavaScript, is hidden rather than left doing nothing.
+        c = catalog["published"]
+        for slug in ("occupations", "related", "skills"):
+            page.goto(tab_url(live_server.url, c, slug))
+            expect(page.locator(".nojs-notice")).to_be_visible()
+            for remove in page.locator(".combobox-chip-remove, button.chip-remove[type=button]").all():
+                expect(remove).to_be_hidden()
+            assert_accessible(page, f"{slug} tab without JavaScript")
+            page.get_by_role("button", name="Save changes").click()
+            expect(page.locator(".flash")).to_contain_text("nothing had changed")
+        # A row's × is a real submit button: the tab comes back without the row, nothing saved yet.
+        page.goto(tab_url(live_server.url, c, "skills"))
+        page.get_by_role("button", name="Remove Critical Thinking").click()
+        expect(page.locator("[data-unsaved]")).to_contain_text("Not saved yet")
+        expect(page.locator("[data-skill-rows] tr")).to_have_count(1)
+        page.goto(tab_url(live_server.url, c, "related"))
+        page.get_by_role("button", name="Remove Driver safety").click()
+        expect(page.locator('[data-relation-group="required"] .relation')).to_have_count(0)
+        expect(page.locator('[data-relation-group="related"] .relation')).to_have_count(1)
+        with session_scope(database) as s:
+            assert len(s.get(Credential, c).skills) == 2 and len(s.get(Credential, c).relations) == 2
+
+        # "+ Add education program" posts the form: the programme typed so far is kept, with a new blank one.
+        page.goto(tab_url(live_server.url, c, "programs"))
+        expect(page.locator(".nojs-note").first).to_contain_text("stays the provider")
+        new = page.locator(".program-new")
+        new.get_by_label("Or the provider's name").fill("Riverside Driving School")
+        new.get_by_label("Program name").fill("Weekend CDL course")
+        page.get_by_role("button", name="+ Add education program").click()
+        expect(page.locator("[data-unsaved]")).to_contain_text("Not saved yet")
+        expect(page.locator('input[name="programs-1-name"]')).to_have_value("Weekend CDL course")
+        expect(page.locator('input[name="programs-2-name"]')).to_have_value("")
+        assert_accessible(page, "programs tab after adding a form without JavaScript")
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.locator(".flash")).to_contain_text("are saved")
+        with session_scope(database) as s:
+            programs = s.get(Credential, c).programs
+            assert [(p.name, p.provider_org_id) for p in programs] == [
+                ("CDL evening course, twelve weeks", catalog["provider"]), ("Weekend CDL course", None)]
+    finally:
+        context.close()
+
+
+# --- unsaved changes and the seed's buttons ------------------------------------------------------
+
+
+def test_unsaved_changes_warn_and_the_seed_buttons_work(page, live_server, catalog, database):
+    log_in(page, live_server.url, catalog["email"])
+    draft = catalog["draft"]
+    dialogs = []
+
+    def answer(accept: bool):
+        def handle(dialog):
+            dialogs.append((dialog.type, dialog.message))
+            dialog.accept() if accept else dialog.dismiss()
+        page.once("dialog", handle)
+
+    # A sector picked but not saved: "Next" asks, and staying keeps it; leaving by a tab link goes.
+    page.goto(tab_url(live_server.url, draft, "occupations"))
+    page.wait_for_load_state()
+    page.get_by_role("combobox", name="Add a sector").fill("truck transport")
+    page.get_by_role("option", name=re.compile("Truck Transportation")).first.click()
+    expect(page.locator("#chosen-sectors .combobox-chip")).to_have_count(2)
+    answer(accept=False)
+    page.get_by_role("link", name=re.compile("^Next: Related credentials")).click()
+    assert dialogs and dialogs[-1][0] == "confirm" and "not saved" in dialogs[-1][1]
+    assert page.url.endswith("/occupations")
+    expect(page.locator("#chosen-sectors .combobox-chip")).to_have_count(2)
+    answer(accept=True)
+    page.locator(".editor-tabs").get_by_role("link", name="Skills and experience").click()
+    page.wait_for_url("**/skills")
+    count = len(dialogs)
+
+    # "Add experiences": the levels chosen go to the ticked skills. Nothing changed yet: no prompt.
+    page.get_by_role("combobox", name="Add a skill").fill("critical think")
+    page.get_by_role("option", name=re.compile("^Critical Thinking")).first.click()
+    rows = page.locator("[data-skill-rows] tr")
+    expect(rows).to_have_count(2)
+    for i in range(2):
+        rows.nth(i).locator("[data-select-skill]").check()
+    page.get_by_label("Minimum experience", exact=True).select_option("Novice")
+    page.get_by_label("Level acquired", exact=True).select_option("Expert")
+    page.get_by_role("button", name="Add experiences").click()
+    expect(page.locator("[data-bulk-levels] [role=status]")).to_contain_text("applied to 2 skills")
+    assert_accessible(page, "skills after Add experiences")
+    page.get_by_role("button", name="Save changes").click()  # saving is not leaving: no prompt
+    expect(page.locator(".flash")).to_contain_text("are saved")
+    assert len(dialogs) == count
+    with session_scope(database) as s:
+        assert sorted((x.skill_code, x.min_level, x.acquired_level) for x in s.get(Credential, draft).skills) == [
+            ("2.A.1.a", "Novice", "Expert"), ("2.A.2.a", "Novice", "Expert")]
+
+    # Two programmes in one save, the first provider by autocomplete over education providers.
+    page.goto(tab_url(live_server.url, draft, "programs"))
+    page.wait_for_load_state()
+    first = page.locator(".program-new")
+    first.get_by_role("combobox", name="Provider in the catalog").fill("Northfield Adult")
+    page.get_by_role("option", name=re.compile("Northfield Adult School")).first.click()
+    first.get_by_label("Program name").fill("Hazmat evening course")
+    page.get_by_role("button", name="+ Add education program").click()
+    second = page.get_by_role("group", name="Another program")
+    expect(second).to_be_visible()
+    second.get_by_label("Or the provider's name").fill("Online Hazmat Academy")
+    second.get_by_label("Program name").fill("Hazmat online course")
+    assert_accessible(page, "programs with a second form added")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".flash")).to_contain_text("are saved")
+    with session_scope(database) as s:
+        assert [(p.provider_org_id, p.provider_name, p.name) for p in s.get(Credential, draft).programs] == [
+            (catalog["provider"], "", "Hazmat evening course"), (None, "Online Hazmat Academy", "Hazmat online course")]
+
+    # The Status step is last, and after publishing it links to the public page.
+    tabs = page.locator(".editor-tabs li:not(.tab-history) a")
+    expect(tabs.last).to_contain_text("Status")
+    tabs.last.click()
+    page.get_by_label("Published").check()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".public-link a")).to_have_attribute("href", f"/credentials/{draft}")
+    assert_accessible(page, "status after publishing")
+
+    # Reloading or closing with unsaved changes gets the browser's own prompt.
+    page.goto(tab_url(live_server.url, draft, "details"))
+    page.wait_for_load_state()
+    page.get_by_label("Keywords").fill("hazardous materials, placards")
+    answer(accept=True)
+    page.close(run_before_unload=True)
+    wait_for(lambda: dialogs[-1][0] == "beforeunload", timeout=10, message="the beforeunload prompt")

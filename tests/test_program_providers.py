@@ -2,7 +2,6 @@
 silently another issuer: through the service, the authoring API and the editor's picker."""
 from __future__ import annotations
 
-import re
 import uuid
 
 import pytest
@@ -94,13 +93,23 @@ def test_the_authoring_api_refuses_another_issuer_as_provider(client, database, 
 
 
 def test_the_editor_picker_offers_only_allowed_providers(settings, database, orgs):
+    """The programme tab's provider autocomplete (no dropdown of every organization)."""
     from webapp import create_app
 
     client = create_app(settings, TESTING=True, WTF_CSRF_ENABLED=False).test_client()
     assert client.post("/login", data={"email": orgs["editor"], "password": PASSWORD}).status_code == 302
     credential_id = make_credential(database, orgs["ids"]["own"], publish=False)
     page = client.get(f"/editor/credentials/{credential_id}/programs").get_data(as_text=True)
-    offered = set(map(int, re.findall(r'<option value="(\d+)"', page)))
+    assert orgs["names"]["other_issuer"] not in page and orgs["names"]["college"] not in page
+    tag = orgs["names"]["own"].rsplit(" ", 1)[1]
+    answer = client.get(f"/editor/api/credentials/{credential_id}/provider-options?q={tag}")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    offered = {int(item["id"]) for item in answer.json["items"]}
     ids = orgs["ids"]
-    assert {ids["own"], ids["college"], ids["issuing_college"]} <= offered
-    assert ids["other_issuer"] not in offered and ids["verifier"] not in offered
+    assert offered == {ids["own"], ids["college"], ids["issuing_college"]}
+    assert answer.json["total"] == 3
+    college = client.get(f"/editor/api/credentials/{credential_id}/provider-options?q=provider+college+{tag}").json
+    assert [item["label"] for item in college["items"]] == [orgs["names"]["college"]]
+    assert client.get(f"/editor/api/credentials/{credential_id}/provider-options?q=").json["items"] == []
+    too_long = client.get(f"/editor/api/credentials/{credential_id}/provider-options?q={'x' * 201}")
+    assert too_long.status_code == 400 and "at most 200" in too_long.json["message"]

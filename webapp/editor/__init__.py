@@ -40,7 +40,7 @@ bp.add_url_rule("/api/credentials/<id:credential_id>/provider-options", "provide
 def _template_helpers():
     return {"fid": forms.field_id, "field_label": forms.field_label, "error_message": forms.error_message,
             "show_value": lookups.show_value, "when": lookups.when, "section_title": lookups.section_title,
-            "has_errors": forms.has_errors}
+            "has_errors": forms.has_errors, "relation_key": forms.relation_key}
 
 
 ERROR_TITLES = {400: "That request could not be understood", 403: "You cannot use the editor yet",

@@ -231,6 +231,25 @@ PAYLOADS = {
 }
 
 
+def without_row(slug: str, payloads: dict, row: str) -> dict:
+    """The payloads less the row a × named (a skill's id, or a related row's position), for the
+    tab shown again without JavaScript. Anything else leaves them as they are."""
+    if slug == "skills":
+        skills = payloads["skills"]
+        return {"skills": {**skills, "items": [i for i in skills["items"] if i["skill_id"] != row]}}
+    if slug == "related":
+        return {"related": [r for r in payloads["related"] if relation_key(r) != row]}
+    return payloads
+
+
+def relation_key(row: dict) -> str:
+    """What names one related-credential row on the page (its × sends it): the kind and the
+    credential, or the kind, CIP code and type of a reference outside the catalog."""
+    if row.get("credential_id") not in (None, ""):
+        return f"{row.get('kind')}:{row['credential_id']}"
+    return f"{row.get('kind')}:{row.get('cip') or ''}:{row.get('type') or ''}"
+
+
 def tab_payloads(slug: str, form) -> dict:
     """{section: payload} for the sections a tab saves."""
     payload = PAYLOADS[slug](form)

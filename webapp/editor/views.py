@@ -152,7 +152,12 @@ def save_tab(credential: Credential, slug: str):
     if slug == "programs" and request.form.get("add_program"):
         # "+ Add education program" without JavaScript: the same form with the programme just
         # filled in listed, and a new blank one below it. Nothing is saved until "Save changes".
-        return render_tab(credential, slug, values=payloads, revision=base, unsaved=True)
+        return render_tab(credential, slug, values=payloads, revision=base,
+                          unsaved="a blank program is added below.")
+    if "remove_row" in request.form:
+        # A row's × without JavaScript: the same form without that row, nothing saved yet.
+        return render_tab(credential, slug, values=forms.without_row(slug, payloads, request.form["remove_row"]),
+                          revision=base, unsaved="the row is removed from the list below.")
     before = credential.revision
     try:
         for section in tab.sections:

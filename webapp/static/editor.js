@@ -291,6 +291,7 @@
     if (target.hasAttribute("data-apply-levels")) return applyLevels(target);
     if (target.hasAttribute("data-remove-level")) return removeLevel(target);
     if (target.hasAttribute("data-remove")) {
+      event.preventDefault();  // a submit button, so that it works without JavaScript too
       var row = target.closest("li, tr");
       var list = row.parentNode;
       var next = row.nextElementSibling || row.previousElementSibling;

@@ -168,6 +168,7 @@
   /* On narrow screens (search.css folds .facets.is-folded below 860 px) the facets wait behind a
      "Filters" button, so the first result is on the first screen. Wide screens never see the button. */
   function foldFilters(aside) {
+    if (!aside.querySelector(".facet")) return;  // nothing to filter by: no button
     aside.id = aside.id || "search-filters";
     var selected = aside.querySelectorAll(".facet-value.is-selected").length;
     var button = el("button", {type: "button", "class": "filters-toggle", "aria-expanded": "false",
