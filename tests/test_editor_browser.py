@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from store.db import session_scope
 from store.models import Credential
 from tests.conftest import ARTIFACTS
+from tests.support.accessibility import assert_accessible
 from tests.support.factories import make_credential, wait_for
 from catalog.accounts import service as accounts
 
@@ -82,6 +83,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     expect(page.locator(".flash")).to_contain_text("is created as a draft")
     credential_id = int(re.search(r"/credentials/(\d+)/details", page.url).group(1))
     page.screenshot(path=str(ARTIFACTS / "editor-details.png"), full_page=True)
+    assert_accessible(page, "editor-details")
 
     open_tab(page, "Occupation and sector")
     page.get_by_label("Enter a search keyword").fill("nurse")
@@ -92,6 +94,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     page.get_by_role("checkbox", name=re.compile(r"^Registered Nurses")).check()
     page.get_by_role("checkbox", name=re.compile(r"^Licensed Practical and Licensed Vocational Nurses")).check()
     page.screenshot(path=str(ARTIFACTS / "editor-occupations.png"), full_page=True)
+    assert_accessible(page, "editor-occupations")
     page.get_by_role("button", name="Add occupations").click()
     chips = page.locator("#chosen-occupations .combobox-chip")
     expect(chips).to_have_count(2)
@@ -101,6 +104,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     expect(page.locator("#chosen-sectors .combobox-chip")).to_have_count(1)
     save(page)
     page.screenshot(path=str(ARTIFACTS / "editor-occupations-saved.png"), full_page=True)
+    assert_accessible(page, "editor-occupations-saved")
     expect(page.locator("#chosen-occupations .combobox-chip")).to_have_count(2)
 
     open_tab(page, "Related credentials")
@@ -117,6 +121,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     expect(required.locator(".relation")).to_contain_text("Registered Nurse license")
     save(page)
     page.screenshot(path=str(ARTIFACTS / "editor-related.png"), full_page=True)
+    assert_accessible(page, "editor-related")
 
     # 4. Two skills with minimum experience, one custom level, and the level acquired.
     open_tab(page, "Skills and experience")
@@ -134,6 +139,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     page.get_by_label("Level acquired in Active Listening").select_option("Advanced")
     save(page)
     page.screenshot(path=str(ARTIFACTS / "editor-skills.png"), full_page=True)
+    assert_accessible(page, "editor-skills")
 
     # 5. An education program and a note.
     open_tab(page, "Education providers")
@@ -150,6 +156,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     save(page)
     expect(page.get_by_role("group", name=re.compile("Program 1"))).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "editor-programs.png"), full_page=True)
+    assert_accessible(page, "editor-programs")
 
     open_tab(page, "Additional notes")
     page.get_by_label("Add a note").fill("Exam fee confirmed with the board on the phone.")
@@ -165,6 +172,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     open_tab(page, "History")
     # One row per save: details, occupations, sectors, related, skills, programs, status.
     expect(page.locator(".history-table tbody tr")).to_have_count(7)
+    assert_accessible(page, "editor history")
 
     credential = db_session.get(Credential, credential_id)
     assert (credential.org_id, credential.status, credential.name) == (org_id, "published", name)

@@ -22,7 +22,7 @@ from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import Credential
 from tests.conftest import BACKEND
-from tests.support.accessibility import assert_accessible
+from tests.support.accessibility import assert_accessible, assert_accessible_without_javascript
 from tests.support.factories import make_credential, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -221,6 +221,12 @@ def test_without_javascript_the_editor_says_so_and_drops_nothing(browser, live_s
     context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(15000)
+    checker_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    checker = checker_context.new_page()
+
+    def assert_accessible(page, state):  # axe needs timers, which a page without JavaScript never runs
+        assert_accessible_without_javascript(page, checker, state)
+
     try:
         log_in(page, live_server.url, catalog["email"])
         # Create Credential: the notice, and a CIP code typed in the plain box is saved.
@@ -292,6 +298,7 @@ def test_without_javascript_the_editor_says_so_and_drops_nothing(browser, live_s
                 ("CDL evening course, twelve weeks", catalog["provider"]), ("Weekend CDL course", None)]
     finally:
         context.close()
+        checker_context.close()
 
 
 # --- unsaved changes and the seed's buttons ------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 
 from store.db import session_scope
 from store.models import Credential, Organization
+from tests.support.accessibility import assert_accessible
 from tests.support.factories import make_credential, wait_for
 from catalog.authoring import service
 
@@ -138,6 +139,7 @@ def test_search_narrow_open_and_follow(page, live_server, indexed):
     option = page.locator('#q-suggestions [role="option"]', has_text="Registered Nurses").first
     option.wait_for()
     assert page.locator("#q-suggestions .suggestion-group", has_text="Occupations").is_visible()
+    assert_accessible(page, "home with suggestions")
     box.fill("nurse")
     box.press("Escape")
     box.press("Enter")
@@ -166,6 +168,7 @@ def test_search_narrow_open_and_follow(page, live_server, indexed):
     assert _state(page)["skill"] == [CRITICAL_THINKING] and _state(page)["occupation"] == [RN]
     assert _total(page) == thinking_count <= after_occupation
     assert page.locator(".chip", has_text="Critical Thinking").is_visible()
+    assert_accessible(page, "search with two filters")
 
     # The URL alone reproduces the page (bookmarkable).
     url = page.url
@@ -177,6 +180,7 @@ def test_search_narrow_open_and_follow(page, live_server, indexed):
     page.wait_for_url(re.compile(rf"/credentials/{indexed['rn']}$"))
     assert page.locator("h1").inner_text() == "Registered Nurse (RN) State License"
     assert page.locator(".skills-table tbody tr").count() == 6
+    assert_accessible(page, "credential page")
     page.locator(".credential-section", has_text="Required credentials").locator("a").first.click()
     page.wait_for_url(re.compile(rf"/credentials/{indexed['adn']}$"))
     assert page.locator("h1").inner_text() == "Associate Degree in Nursing (ADN)"
@@ -199,6 +203,7 @@ def test_long_facets_have_a_filter_box(page, live_server, indexed):
     assert visible.count() == 1 and "Negotiation" in visible.inner_text()
     box.fill("zzz")
     assert more.locator(".facet-no-match").is_visible()
+    assert_accessible(page, "facet filter box with no match")
 
 
 def test_screenshots(page, live_server, indexed):
