@@ -215,7 +215,7 @@ VOCABULARY = Profile(
         Tier("alt_fuzzy_title", 150, "alt_labels.prefix", "fuzzy_title", "alt", graded=True),
         Tier("alt_fuzzy", 100, "alt_labels.prefix", "fuzzy", "alt", graded=True),
     ),
-    source=("code", "label", "scheme", "detail"),
+    source=("code", "label", "scheme"),
     sort=({"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}, {"code": "asc"}),
     alternate_fields=("alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"),
     item=_concept_item,
@@ -282,7 +282,7 @@ CREDENTIALS = Profile(
         Tier("about_occupation", 80, TOPICS["occupation"], "phrase", "occupation"),
         Tier("about_occupation_title", 70, TOPICS["occupation_title"], "phrase", "occupation_title"),
         Tier("about_cip", 60, TOPICS["cip"], "phrase", "cip"),
-        Tier("about_description", 50, TOPICS["description"], "words", "description", graded=True),
+        Tier("about_description", 10, TOPICS["description"], "words", "description", graded=True),
     ),
     source=("id", "name", "type"),
     sort=({"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}),
@@ -290,7 +290,7 @@ CREDENTIALS = Profile(
     item=_credential_item,
 )
 
-SECTORS = replace(VOCABULARY, item=_sector_item, collapse_same_as_broader=True)
+SECTORS = replace(VOCABULARY, source=VOCABULARY.source + ("detail",), item=_sector_item, collapse_same_as_broader=True)
 
 # What `GET /api/v1/autocomplete/<target>` may ask for, and how each is searched.
 TARGETS: dict[str, Profile] = {
