@@ -220,3 +220,19 @@ def test_picker_actions_are_read_from_the_submitted_form():
     skills = forms.skills_payload(form([("skill_id", "a"), ("min_level", ""), ("acquired_level", ""),
                                         ("add_skill", "a"), ("add_skill", "b")]))
     assert [item["skill_id"] for item in skills["skills"]["items"]] == ["a", "b"]
+
+
+def test_without_javascript_related_credentials_are_found_by_topic_and_added(app, database, trucking):
+    client = app.test_client()
+    log_in(client, make_person(database, trucking["org"]))
+    url = tab_url(trucking["draft"], "related")
+    found = text(submit(client, url, {"q_related": "hazmat", "search": "related"}))
+    assert f'name="rel_pick_related" value="{trucking["hazmat"]}"' in found
+    assert "About: keyword: hazmat" in found
+    assert submit(client, url, {"rel_pick_related": str(trucking["hazmat"])}).status_code == 303
+    with session_scope(database) as s:
+        relations = s.get(Credential, trucking["draft"]).relations
+        assert [(r.kind, r.target_id) for r in relations] == [("related", trucking["hazmat"])]
+    # Its × (remove_related=0) takes it out of the form; nothing saved until Save changes.
+    page = text(client.get(url))
+    assert 'name="remove_related" value="0"' in page

@@ -141,6 +141,14 @@ def related_payload(form) -> dict:
             related.append({"kind": kind, "credential_id": _int_or_text(credential_id)})
         else:
             related.append({"kind": kind, "cip": cip.strip(), "type": ctype, "name": name.strip()})
+    # Credentials ticked in a keyword search of the form without JavaScript.
+    for kind in RELATION_KINDS:
+        listed = {r.get("credential_id") for r in related if r["kind"] == kind}
+        for value in _unique(form.getlist(f"rel_pick_{kind}")):
+            credential_id = _int_or_text(value)
+            if credential_id not in listed:
+                related.append({"kind": kind, "credential_id": credential_id})
+                listed.add(credential_id)
     # A reference typed into the "by CIP code" fields but not added with its button still counts.
     for kind in RELATION_KINDS:
         cip, ctype = form.get(f"new_{kind}_cip", "").strip(), form.get(f"new_{kind}_type", "")
@@ -263,9 +271,11 @@ PICKERS = {p.name: p for p in (
     Picker("occupations", "occupations", "occupations"),
     Picker("sectors", "sectors", "sectors"),
     Picker("skills", "skills", "add_skill"),
+    # Related and required credentials: the editor's link options (names, then topics).
+    *(Picker(kind, "credentials", f"rel_pick_{kind}") for kind in RELATION_KINDS),
 )}
 # Which pickers each tab holds, in page order (the order Enter in a keyword box is resolved in).
-TAB_PICKERS = {"occupations": ("occupations", "sectors"), "skills": ("skills",)}
+TAB_PICKERS = {"occupations": ("occupations", "sectors"), "skills": ("skills",), "related": RELATION_KINDS}
 MAX_OFFSET_DIGITS = 4
 
 
@@ -328,4 +338,6 @@ def chosen_codes(payloads: dict, picker: Picker) -> list[str]:
     """What the form already holds for `picker`'s field, left out of its matches."""
     if picker.name == "skills":
         return [item["skill_id"] for item in payloads["skills"]["items"]]
+    if picker.vocabulary == "credentials":
+        return [str(r["credential_id"]) for r in payloads["related"] if r.get("credential_id") not in (None, "")]
     return list(payloads.get(picker.field, []))

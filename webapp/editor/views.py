@@ -194,7 +194,10 @@ def picker_page(credential: Credential, slug: str, payloads: dict, base: int, ac
         return render_tab(credential, slug, values=payloads, revision=base, picker_note=note)
     picker = action.picker
     chosen = forms.chosen_codes(payloads, picker)
-    results = keyword_matches(picker, action.text, chosen, action.offset)
+    if picker.vocabulary == "credentials":
+        results = link_matches(credential, picker, action.text, chosen)
+    else:
+        results = keyword_matches(picker, action.text, chosen, action.offset)
     return render_tab(credential, slug, values=payloads, revision=base, picker=results,
                       picker_note=results["note"])
 
@@ -220,6 +223,22 @@ def keyword_matches(picker: forms.Picker, text: str, chosen: list[str], offset: 
     out.update(items=found.items, total=found.total, next=shown if shown < found.total else None,
                note=(f"{offset + 1}–{shown} of {found.total} matches for “{text}”. Tick the ones that fit, then "
                      f"add them." if found.items else f"No matches for “{text}”."))
+    return out
+
+
+def link_matches(credential: Credential, picker: forms.Picker, text: str, chosen: list[str]) -> dict:
+    """The related-credential picker's options (as credential_options answers them) for the form
+    without JavaScript: names first, then what they are about."""
+    out = {"name": picker.name, "field": picker.field, "query": text, "items": [], "total": 0,
+           "offset": 0, "next": None, "note": ""}
+    if len(text) < 2:
+        out["note"] = "Type at least two letters to search."
+        return out
+    exclude = {parse_id(c) for c in chosen[:MAX_EXCLUDE]} - {None} | {credential.id}
+    found = lookups.credential_options(db(), text[:MAX_QUERY], {credential.org_id}, exclude, about=topic_matches)
+    out.update(items=found["items"], total=found["total"],
+               note=(f"{len(found['items'])} credentials for “{text}”. Tick the ones that fit, then add them."
+                     if found["items"] else f"No credentials found for “{text}”."))
     return out
 
 
