@@ -17,6 +17,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from indexer import operations
+from indexer.autocomplete import suggest
 from indexer.client import bulk_client
 from indexer.registry import INDICES
 from store.db import session_scope
@@ -29,8 +30,18 @@ API = "/api/v1/autocomplete"
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _built(indices):
+def _built(settings, indices):
+    warm_up(settings)
     return indices
+
+
+def warm_up(settings):
+    """One query per picker through a patient client: the first search of a fresh index (and the
+    sectors' script filter) can take seconds on a busy machine, past the web's 1.5 s timeout."""
+    client = bulk_client(settings.opensearch_url)
+    for target, q in (("occupations", "truck"), ("sectors", "warehousing"), ("skills", "forklift"),
+                      ("credentials", "truck")):
+        suggest(client, settings.index_prefix, target, q, 50, timeout=60)
 
 
 def ask(client, vocabulary: str, q: str, **params):

@@ -20,6 +20,7 @@ from store.db import session_scope
 from store.models import Credential
 from tests.conftest import ARTIFACTS, BACKEND
 from tests.support.factories import make_credential
+from tests.test_pickers import warm_up
 
 pytestmark = pytest.mark.skipif(BACKEND == "postgres", reason="browser behaviour; the SQLite run covers it")
 
@@ -27,7 +28,7 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
-def author(database):
+def author(settings, database, indices):
     """An editor of an issuing organization, and two drafts of that organization to edit."""
     tag = uuid.uuid4().hex[:6]
     with session_scope(database) as s:
@@ -35,6 +36,7 @@ def author(database):
         user = accounts.create_user(s, f"pat-{tag}@example.org", PASSWORD, name="Pat Editor")
         accounts.grant(s, user, org, "editor")
         org_id, email = org.id, user.email
+    warm_up(settings)
     drafts = [make_credential(database, org_id, publish=False, nudge=False, occupations=(), skills=(),
                               name=f"CDL Class A Training {tag} {n}") for n in (1, 2)]
     return {"email": email, "drafts": drafts}
