@@ -48,7 +48,7 @@
     this.count = el("p", {role: "status", "class": "picklist-count", "aria-live": "polite"});
     this.earlier = el("fieldset", {"class": "picklist-group picklist-earlier"});
     this.earlier.appendChild(el("legend", {"class": "picklist-legend"}, "Ticked, not yet added"));
-    this.earlierList = el("ul", {"class": "picklist-results"});
+    this.earlierList = el("ul", {"class": "picklist-earlier-results"});
     this.earlier.appendChild(this.earlierList);
     this.earlier.hidden = true;
     this.group = el("fieldset", {"class": "picklist-group", id: resultsId});
