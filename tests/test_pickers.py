@@ -247,3 +247,18 @@ def test_without_javascript_related_credentials_are_found_by_topic_and_added(app
     # Its × (remove_related=0) takes it out of the form; nothing saved until Save changes.
     page = text(client.get(url))
     assert 'name="remove_related" value="0"' in page
+
+
+def test_without_javascript_a_cip_chip_removed_on_the_create_form_creates_nothing(app, database):
+    org = make_org(database)
+    client = app.test_client()
+    log_in(client, make_person(database, org))
+    name = f"Never Created {uuid.uuid4().hex[:6]}"
+    response = submit(client, "/editor/new", MultiDict([
+        ("org_id", str(org)), ("name", name), ("credential_type", "certificate"), ("language", "en"),
+        ("cip_codes", "51.3801"), ("cip_codes", "49.0205"), ("remove_cip_codes", "51.3801")]))
+    page = text(response)
+    assert response.status_code == 200 and "Removed." in page
+    assert 'name="remove_cip_codes" value="49.0205"' in page and 'value="51.3801"' not in page
+    with session_scope(database) as s:
+        assert s.query(Credential).filter_by(name=name).count() == 0
