@@ -267,18 +267,24 @@ APPLY = {
 # --- the public operations ---------------------------------------------------------------------
 
 
-def create_credential(session: Session, user: User | None, org_id: int, details: dict) -> Credential:
-    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value)
+def create_credential(session: Session, user: User | None, org_id: int, details: dict,
+                      known: Known | None = None) -> Credential:
+    # Empty collections from the start: a new credential has none, and reading one would
+    # otherwise cost a query each once it is flushed (bulk imports create thousands).
+    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value, occupations=[],
+                            sectors=[], cips=[], relations=[], skills=[], custom_levels=[], programs=[], notes=[])
     session.add(credential)
     before = section_snapshot(credential, "details")
-    _apply_details(session, credential, details, Known(session))
+    _apply_details(session, credential, details, known or Known(session))
     session.flush()
     _record(session, credential, user, "details", before, was_public=False)
     return credential
 
 
 def save_section(session: Session, user: User | None, credential: Credential, section: str, payload,
-                 base_revision: int | None = None) -> Credential:
+                 base_revision: int | None = None, known: Known | None = None) -> Credential:
+    """Apply one section's payload. `known` answers which codes, providers and targets exist; a
+    bulk import passes one that answers from lookups loaded once (catalog.imports.pipeline)."""
     if section not in APPLY:
         raise v.ValidationError({"section": f"unknown section {section!r}; one of {', '.join(APPLY)}"})
     if credential.status == Status.archived.value:
@@ -286,7 +292,7 @@ def save_section(session: Session, user: User | None, credential: Credential, se
     _check_conflict(session, credential, section, base_revision)
     before = section_snapshot(credential, section)
     renamed_from = credential.name
-    APPLY[section](session, credential, payload, Known(session))
+    APPLY[section](session, credential, payload, known or Known(session))
     if section_snapshot(credential, section) == before:
         return credential
     _record(session, credential, user, section, before, was_public=credential.status == Status.published.value)

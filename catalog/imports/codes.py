@@ -180,6 +180,9 @@ _TYPE_SYNONYMS = {
     "apprenticeship": "apprenticeship_certificate", "registeredapprenticeship": "apprenticeship_certificate",
     "certificateofcompletionofanapprenticeship": "apprenticeship_certificate",
     "apprenticeshipcertificate": "apprenticeship_certificate",
+    # The DOL RAPIDS list's training approaches (time-based, hybrid, competency-based): every row
+    # there is a registered apprenticeship.
+    "tb": "apprenticeship_certificate", "hy": "apprenticeship_certificate", "cb": "apprenticeship_certificate",
     "badge": "badge", "digitalbadge": "digital_badge", "openbadge": "open_badge",
     "microcredential": "micro_credential", "journeyman": "journeyman_certificate",
     "journeymancertificate": "journeyman_certificate", "journeymanlicense": "license",

@@ -93,12 +93,28 @@ _DETAIL_SOURCES = {
 }
 
 
+class ImportKnown(authoring.Known):
+    """The authoring service's lookups, with code lookups answered from the code book loaded once
+    per import instead of a query per section."""
+
+    def __init__(self, session: Session, book: CodeBook):
+        super().__init__(session)
+        object.__setattr__(self, "book", book)
+
+    def codes(self, vocabulary: str, codes) -> set[str]:
+        known = {"programs": self.book.cips, "occupations": self.book.occupations}.get(vocabulary)
+        if known is None:
+            return super().codes(vocabulary, codes)
+        return {c for c in codes if isinstance(c, str) and c in known}
+
+
 class Importer:
     """Applies records for one organization, with lookups loaded once."""
 
     def __init__(self, session: Session, org: Organization, user: User | None, options: ImportOptions):
         self.session, self.org, self.user, self.options = session, org, user, options
         self.book = load_code_book(session)
+        self.known = ImportKnown(session, self.book)
         self.existing: dict[str, int] = dict(session.execute(
             select(Credential.import_key, Credential.id)
             .where(Credential.org_id == org.id, Credential.import_key.is_not(None))).all())
@@ -155,7 +171,7 @@ class Importer:
         existing_id = self.existing.get(draft.key)
         credential = session.get(Credential, existing_id) if existing_id else None
         if credential is None:
-            credential = authoring.create_credential(session, self.user, self.org_id, draft.details)
+            credential = authoring.create_credential(session, self.user, self.org_id, draft.details, self.known)
             credential.import_key, credential.external_id = draft.key, draft.external_id
             before = None
         else:
@@ -164,14 +180,15 @@ class Importer:
             for name, sources in _DETAIL_SOURCES.items():
                 if mapped & set(sources):
                     details[name] = draft.details[name]
-            authoring.save_section(session, self.user, credential, "details", details)
+            authoring.save_section(session, self.user, credential, "details", details, known=self.known)
         if draft.occupations or "occupations" in mapped:
-            authoring.save_section(session, self.user, credential, "occupations", draft.occupations)
+            authoring.save_section(session, self.user, credential, "occupations", draft.occupations, known=self.known)
         if draft.leads_to:
-            authoring.save_section(session, self.user, credential, "related", self._related(credential, draft))
+            authoring.save_section(session, self.user, credential, "related", self._related(credential, draft),
+                                   known=self.known)
         if draft.provider:
             authoring.save_section(session, self.user, credential, "programs",
-                                   self._programs(credential, draft, result, new_orgs))
+                                   self._programs(credential, draft, result, new_orgs), known=self.known)
         if self.options.publish and credential.status == Status.draft.value:
             try:
                 with session.begin_nested():
