@@ -8,6 +8,7 @@ summary line says how many rows failed.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -58,7 +59,7 @@ def import_table_command(file: Path, org_name: str, maps: tuple[str, ...], dry_r
         options = ImportOptions(dry_run=dry_run, publish=publish, create_providers=create_providers,
                                 with_suggested_occupations=with_suggested_occupations)
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      transient=True, disable=not click.get_text_stream("stderr").isatty()) as bar:
+                      transient=True, disable=not sys.stderr.isatty()) as bar:
             task = bar.add_task("rows", total=None)
 
             def progress(done: int, total: int) -> None:

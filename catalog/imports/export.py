@@ -59,15 +59,18 @@ def credential_row(c: Credential) -> dict:
     }
 
 
-def credential_rows(session: Session, org_id: int | None = None, audience: str = "public",
+def credential_rows(session: Session, org_id: int | Iterable[int] | None = None, audience: str = "public",
                     batch: int = 500) -> Iterator[dict]:
-    """Rows for every credential the audience may see, in id order, read in batches."""
+    """Rows for every credential the audience may see (of one organization, several, or all), in
+    id order, read in batches."""
     query = (select(Credential).order_by(Credential.id)
              .options(selectinload(Credential.occupations), selectinload(Credential.sectors),
                       selectinload(Credential.cips), selectinload(Credential.programs),
                       selectinload(Credential.relations)))
-    if org_id is not None:
+    if isinstance(org_id, int):
         query = query.where(Credential.org_id == org_id)
+    elif org_id is not None:
+        query = query.where(Credential.org_id.in_(sorted(org_id)))
     if audience == "public":
         query = query.where(Credential.status == Status.published.value)
     last = 0
@@ -132,3 +135,24 @@ def report_lines(report: dict) -> Iterator[str]:
             for problem in problems:
                 yield {**base, **problem}
     return csv_lines(rows(), REPORT_COLUMNS)
+
+
+# --- search results ------------------------------------------------------------------------------
+
+# GET /search.csv answers at most this many rows (10 pages of the API's largest page), so one
+# request cannot walk the whole index; the README says so.
+SEARCH_CSV_MAX_ROWS = 1000
+SEARCH_COLUMNS = ("id", "name", "credential_type", "organization", "occupations", "sectors", "delivery_mode",
+                  "website", "summary", "page")
+
+
+def search_hit_row(hit: dict, page_url: str) -> dict:
+    """A search hit (indexer.search.parse_hit): only what the public index holds, so published only."""
+    return {
+        "id": hit["id"], "name": hit["name"], "credential_type": hit.get("type_label") or "",
+        "organization": (hit.get("issuer") or {}).get("name", ""),
+        "occupations": _join(f"{o['code']} {o['label']}" for o in hit.get("occupations") or []),
+        "sectors": _join(f"{s['code']} {s['label']}" for s in hit.get("sectors") or []),
+        "delivery_mode": DELIVERY_MODES.get(hit.get("delivery") or "", hit.get("delivery") or ""),
+        "website": hit.get("website") or "", "summary": hit.get("summary") or "", "page": page_url,
+    }
