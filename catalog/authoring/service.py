@@ -270,9 +270,10 @@ APPLY = {
 def create_credential(session: Session, user: User | None, org_id: int, details: dict,
                       known: Known | None = None) -> Credential:
     # Empty collections from the start: a new credential has none, and reading one would
-    # otherwise cost a query each once it is flushed (bulk imports create thousands).
+    # otherwise cost a query each once it is flushed (bulk imports create thousands). Not notes:
+    # add_note adds them by credential id, so that collection must load from the database.
     credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value, occupations=[],
-                            sectors=[], cips=[], relations=[], skills=[], custom_levels=[], programs=[], notes=[])
+                            sectors=[], cips=[], relations=[], skills=[], custom_levels=[], programs=[])
     session.add(credential)
     before = section_snapshot(credential, "details")
     _apply_details(session, credential, details, known or Known(session))
@@ -349,7 +350,8 @@ def _record(session: Session, credential: Credential, user: User | None, section
     credential.updated_at = utcnow()
     if credential.status == Status.published.value:
         credential.last_published_name = credential.name  # public from this commit on
-    session.flush()
+    if credential.id is None:
+        session.flush()  # the entry needs the id; otherwise the commit (or next query) writes it all at once
     session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
                               user_id=user.id if user else None, section=section, changes=changes))
     if was_public or credential.status == Status.published.value:

@@ -97,15 +97,32 @@ class ImportKnown(authoring.Known):
     """The authoring service's lookups, with code lookups answered from the code book loaded once
     per import instead of a query per section."""
 
-    def __init__(self, session: Session, book: CodeBook):
+    def __init__(self, session: Session, book: CodeBook, orgs: dict, targets: dict):
         super().__init__(session)
         object.__setattr__(self, "book", book)
+        object.__setattr__(self, "orgs", orgs)        # id -> (name, kinds), kept current by the Importer
+        object.__setattr__(self, "targets", targets)  # credential id -> name, for "leads to" links
 
     def codes(self, vocabulary: str, codes) -> set[str]:
         known = {"programs": self.book.cips, "occupations": self.book.occupations}.get(vocabulary)
         if known is None:
             return super().codes(vocabulary, codes)
         return {c for c in codes if isinstance(c, str) and c in known}
+
+    def providers(self, own_org_id: int, ids) -> tuple[dict[int, str], set[int]]:
+        names, allowed = {}, set()
+        for org_id in ids:
+            if org_id in self.orgs:
+                name, kinds = self.orgs[org_id]
+                names[org_id] = name
+                if org_id == own_org_id or OrgKind.education_provider.value in kinds:
+                    allowed.add(org_id)
+        return names, allowed
+
+    def relation_targets(self, org_id: int, ids) -> dict[int, str]:
+        missing = [i for i in ids if i not in self.targets]
+        found = {i: self.targets[i] for i in ids if i in self.targets}
+        return {**found, **(super().relation_targets(org_id, missing) if missing else {})}
 
 
 class Importer:
@@ -114,21 +131,25 @@ class Importer:
     def __init__(self, session: Session, org: Organization, user: User | None, options: ImportOptions):
         self.session, self.org, self.user, self.options = session, org, user, options
         self.book = load_code_book(session)
-        self.known = ImportKnown(session, self.book)
         self.existing: dict[str, int] = dict(session.execute(
             select(Credential.import_key, Credential.id)
             .where(Credential.org_id == org.id, Credential.import_key.is_not(None))).all())
         # Plain values, not ORM objects: a failed record's savepoint rollback expires objects, and
         # batches are expunged, so cached objects would go stale.
         self.org_id, self.org_name = org.id, org.name
-        self.orgs: dict[str, tuple[int, list]] = {
-            codes.name_key(name): (oid, list(kinds or []))
+        self.org_by_id: dict[int, tuple[str, list]] = {
+            oid: (name, list(kinds or []))
             for oid, name, kinds in session.execute(select(Organization.id, Organization.name, Organization.kinds))}
+        self.orgs: dict[str, tuple[int, list]] = {codes.name_key(name): (oid, kinds)
+                                                  for oid, (name, kinds) in self.org_by_id.items()}
         self.catalog_names: dict[str, int] = {}
+        targets: dict[int, str] = {}
         for cid, name in session.execute(select(Credential.id, Credential.name).where(or_(
                 Credential.status == Status.published.value,
                 (Credential.org_id == org.id) & (Credential.status == Status.draft.value)))):
             self.catalog_names.setdefault(codes.name_key(name), cid)
+            targets[cid] = name
+        self.known = ImportKnown(session, self.book, self.org_by_id, targets)
         self.seen: dict[str, int] = {}
 
     # --- one record ------------------------------------------------------------------------------
@@ -161,7 +182,9 @@ class Importer:
         except (SQLAlchemyError, ValueError) as error:
             result.problems.append(Problem("", "", f"could not be saved: {str(error).splitlines()[0][:300]}"))
             return result
-        self.orgs.update(new_orgs)
+        for key, (org_id, kinds) in new_orgs:
+            self.orgs[key] = (org_id, kinds)
+            self.org_by_id[org_id] = (draft.provider, kinds)
         self.existing[draft.key] = credential.id
         result.status, result.id = status, credential.id
         return result
@@ -195,7 +218,6 @@ class Importer:
                     authoring.set_status(session, self.user, credential, Status.published.value)
             except authoring.PublishError as error:
                 result.problems.append(Problem("", "", f"left as a draft: {error.errors['status']}"))
-        session.flush()
         if before is None:
             return credential, "created"
         return credential, "unchanged" if credential.revision == before else "updated"
@@ -224,6 +246,7 @@ class Importer:
             org = accounts.create_org(self.session, draft.provider, [OrgKind.education_provider.value])
             found = (org.id, list(org.kinds))
             new_orgs.append((codes.name_key(draft.provider), found))
+            self.org_by_id[org.id] = (org.name, found[1])  # the program section looks it up next
         if found is None:
             return None
         org_id, kinds = found
