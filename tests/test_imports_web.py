@@ -4,6 +4,7 @@ Chromium with a real worker: tests/test_imports_browser.py)."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 import uuid
@@ -74,6 +75,16 @@ def test_only_admins_import_and_uploads_are_checked_whole(app, database, org_id)
     job_url = accepted.headers["Location"]
     confirm = admin.post(job_url + "/run", data={"csrf_token": _token(admin, job_url), "mode": "confirm"})
     assert "Run a dry run first" in text(admin.get(confirm.headers["Location"]))
+    # With the broker out of reach nothing starts, and the page says so (never a 500).
+    settings = app.config["SETTINGS"]
+    app.config["SETTINGS"] = dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0")
+    try:
+        dry = admin.post(job_url + "/run", data={"csrf_token": _token(admin, job_url), "mode": "dry-run"})
+    finally:
+        app.config["SETTINGS"] = settings
+    assert "could not be reached" in text(admin.get(dry.headers["Location"]))
+    with session_scope(database) as s:
+        assert s.get(ImportJob, int(job_url.rsplit("/", 1)[1])).state == "uploaded"
     assert editor.get(job_url).status_code == 404, "another org's editor cannot see the job"
 
 

@@ -146,17 +146,22 @@ def set_mapping(job_id: int):
 
 
 def run(job_id: int):
-    from workers.tasks import run_import_job
+    from workers.imports import queue_import_job
 
     job = _job(job_id)
     dry_run = request.form.get("mode") != "confirm"
+    before = {"state": job.state, "dry_run": job.dry_run, "options": dict(job.options), "done_rows": job.done_rows}
     try:
         jobs.start(job, dry_run, {name: request.form.get(name) == "on" for name in jobs.OPTION_NAMES})
     except jobs.JobError as exc:
         flash(str(exc)[:1].upper() + str(exc)[1:] + ".", "error")
         return redirect(url_for("editor.import_job", job_id=job.id))
-    db().commit()
-    run_import_job.delay(job.id)
+    db().commit()  # before queueing: the worker only runs a job it finds queued
+    if not queue_import_job(current_app.config["SETTINGS"], job.id):
+        for name, value in before.items():
+            setattr(job, name, value)
+        db().commit()
+        flash("The job queue could not be reached, so nothing was started; try again in a moment.", "error")
     return redirect(url_for("editor.import_job", job_id=job.id))
 
 
