@@ -433,16 +433,3 @@ def test_error_keys_become_field_ids_and_sentences():
         {"key": "programs[0].url", "id": "f-programs-0-url", "text": "Program 1 web address must be a web address."},
         {"key": "cip_codes", "id": "f-cip_codes", "text": "CIP codes: unknown CIP code(s): 1."}]
 
-
-def test_a_rows_remove_button_without_javascript_names_one_row():
-    skills = {"skills": {"custom_levels": [], "items": [
-        {"skill_id": "2.A.1.a", "min_level": "", "acquired_level": ""},
-        {"skill_id": "2.A.2.a", "min_level": "Novice", "acquired_level": ""}]}}
-    assert [i["skill_id"] for i in forms.without_row("skills", skills, "2.A.1.a")["skills"]["items"]] == ["2.A.2.a"]
-    related = {"related": [{"kind": "required", "cip": "49.0205", "type": "certificate", "name": "Safety"},
-                           {"kind": "related", "credential_id": 7}, {"kind": "required", "credential_id": 7}]}
-    keys = [forms.relation_key(r) for r in related["related"]]
-    assert keys == ["required:49.0205:certificate", "related:7", "required:7"]
-    assert forms.without_row("related", related, "required:7")["related"] == related["related"][:2]
-    assert forms.without_row("related", related, "nothing:here") == related
-    assert forms.without_row("programs", {"programs": []}, "1") == {"programs": []}
