@@ -134,7 +134,7 @@ def test_arrow_keys_drive_suggestions_and_enter_adds_in_the_editor(page, live_se
     opener = required.get_by_text("Not in the catalog?")
     opener.focus()
     opener.press("Enter")
-    cip = required.get_by_label("CIP code")
+    cip = required.get_by_role("combobox", name="CIP code")
     expect(cip).to_be_visible()
     cip.fill("49.0205")
     required.get_by_label("Credential type").select_option("certificate")
