@@ -2,7 +2,8 @@
 
 The mapping files hold no shard or replica counts; `CREDENTIALS_SHARDS`, `CREDENTIALS_REPLICAS`,
 `VOCABULARY_SHARDS` and `VOCABULARY_REPLICAS` decide them. A rebuild loads with replicas 0 and
-ends with the configured count; `catalog index status` shows each alias's shard health.
+ends with the configured count; `catalog index status` shows each alias's shard health (its
+line is `cli.index.describe_shards`, tested here on the report `operations.status` gives it).
 The failover of a real cluster is in tests/test_cluster_faults.py.
 """
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from dataclasses import replace
 
 import pytest
 
@@ -19,7 +21,7 @@ from indexer.lifecycle import drop_all
 from indexer.registry import INDICES, IndexShape
 from indexer.search import SearchRequest, search
 from store.settings import ConfigurationError, Settings
-from tests.support.cli import operator_env, run_catalog
+from cli.index import describe_shards
 
 
 def test_mapping_files_leave_shards_and_replicas_to_the_deployment():
@@ -98,15 +100,14 @@ def test_a_rebuild_gives_the_index_its_configured_shape_and_status_shows_it(shap
     assert (values["number_of_shards"], values["number_of_replicas"], values["refresh_interval"]) == ("2", "0", "1s")
     assert search(client, shaped.index_prefix, SearchRequest()).total == 40
 
-    env = operator_env(shaped, CREDENTIALS_SHARDS="2", CREDENTIALS_REPLICAS="0")
-    shown = run_catalog(env, "index", "status", "--json")
-    assert shown.returncode == 0, shown.stderr
-    health = json.loads(shown.stdout)["indices"]["credentials"]["health"]
+    health = operations.status(shaped)["indices"]["credentials"]["health"]
     assert health == {"status": "green", "shards": 2, "replicas": 0, "configured_replicas": 0,
                       "active_primaries": 2, "active": 2, "copies": 2, "relocating": 0, "initializing": 0,
                       "unassigned": 0}
     # One replica on one node cannot be placed: init applies it, status says why health is yellow.
-    env["CREDENTIALS_REPLICAS"] = "1"
-    assert run_catalog(env, "index", "init", "--inline").returncode == 0
-    text = run_catalog(env, "index", "status").stdout
-    assert "yellow: 2 shard(s) x 2 copies, 2/4 active (2 unassigned)" in text, text
+    with_replica = replace(shaped, credentials_replicas=1)
+    operations.init_indices(with_replica)
+    health = operations.status(with_replica)["indices"]["credentials"]["health"]
+    assert describe_shards(health) == "yellow: 2 shard(s) x 2 copies, 2/4 active (2 unassigned)"
+    assert describe_shards({**health, "configured_replicas": 2}).endswith(
+        "configured replicas 2: `catalog index init` applies them")

@@ -180,15 +180,16 @@ class PrivateCluster:
 class CeleryProcess:
     """`celery worker` or `celery beat` as a real subprocess with the given environment."""
 
-    def __init__(self, kind: str, env: dict, log_path: Path, queue: str):
+    def __init__(self, kind: str, env: dict, log_path: Path, queue: str, concurrency: int = 2):
         self.kind, self.env, self.log_path, self.queue = kind, env, log_path, queue
+        self.concurrency = concurrency
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "CeleryProcess":
         celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
         args = [celery, "-A", "workers.app:celery_app", self.kind, "--loglevel=INFO"]
         if self.kind == "worker":
-            args += ["--concurrency=2", "-Q", self.queue, "--without-gossip", "--without-mingle",
+            args += [f"--concurrency={self.concurrency}", "-Q", self.queue, "--without-gossip", "--without-mingle",
                      "-n", f"{self.queue}-{time.monotonic_ns()}@%h"]
         else:
             args += ["--schedule", str(self.log_path.with_suffix(".schedule"))]
