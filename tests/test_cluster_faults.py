@@ -50,8 +50,21 @@ REPORT = ARTIFACTS / "cluster-faults.txt"
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    nodes = PrivateCluster(tmp_path_factory.mktemp("cluster")).start()
+    """The cluster, still starting: `stack` fills the database meanwhile, then waits for it."""
+    nodes = PrivateCluster(tmp_path_factory.mktemp("cluster"))
+    failures = []
+
+    def start() -> None:
+        try:
+            nodes.start()
+        except BaseException as exc:  # noqa: BLE001 - raised by `stack` in the test's thread
+            failures.append(exc)
+
+    nodes.starting = threading.Thread(target=start)
+    nodes.starting.start()
+    nodes.start_failures = failures
     yield nodes
+    nodes.starting.join()
     nodes.stop()
 
 
@@ -72,6 +85,9 @@ def stack(cluster, tmp_path_factory):
     with session_scope(database_url) as session:
         import_bundled(session, ["soc-2018", "onet-soc", "naics-2022", "cip-2020"])
     generate_credentials(database_url, CREDENTIALS, seed=14)
+    cluster.starting.join()
+    if cluster.start_failures:
+        raise cluster.start_failures[0]
     spec = INDICES["credentials"]
     ensure_index(bulk_client(settings.opensearch_url), spec, settings.index_prefix, spec.shape(settings))
     with session_scope(database_url) as session:
