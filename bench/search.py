@@ -125,7 +125,7 @@ def main() -> None:
                 return response.json()["total"], None
 
             # The raw side gets a connection per client thread, so its figures are the best case.
-            client = OpenSearch(hosts=[settings.opensearch_url], timeout=settings.web_timeout, max_retries=0,
+            client = OpenSearch(hosts=settings.opensearch_hosts, timeout=settings.web_timeout, max_retries=0,
                                 pool_maxsize=args.clients)
 
             def raw(params: dict) -> tuple[int, float]:

@@ -16,7 +16,13 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", REPO_ROOT / "instance"))
 
-ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY", "CATALOG_ENV")
+ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY", "CATALOG_ENV",
+             "CREDENTIALS_SHARDS", "CREDENTIALS_REPLICAS", "VOCABULARY_SHARDS", "VOCABULARY_REPLICAS")
+
+# Index families and the settings that shape them (shards, replicas): `credentials` is the one
+# index that grows with the registry; `vocabulary` covers every taxonomy index (occupations,
+# sectors, programs, skills), which stay small whatever the deployment.
+INDEX_FAMILIES = ("credentials", "vocabulary")
 
 ENVIRONMENTS = ("production", "development", "test")
 MIN_SECRET_KEY_LENGTH = 32
@@ -51,6 +57,27 @@ def secret_key_problem(key: str | None, environment: str) -> str | None:
     return f"{problem}. It signs login sessions: {HOW_TO_SET_A_KEY}."
 
 
+def opensearch_hosts(url: str) -> list[str]:
+    hosts = [part.strip() for part in url.split(",") if part.strip()]
+    if not hosts:
+        raise ConfigurationError("OPENSEARCH_URL is empty; give one node (http://127.0.0.1:9200) "
+                                 "or several separated by commas")
+    return hosts
+
+
+def _count_from_env(name: str, default: int, lowest: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < lowest:
+        raise ConfigurationError(f"{name} is {raw!r}; it must be a whole number of at least {lowest}")
+    return value
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'catalog.db'}"
 
@@ -59,6 +86,8 @@ def _default_database_url() -> str:
 class Settings:
     database_url: str = field(default_factory=_default_database_url)
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # One node, or several separated by commas: clients spread requests over them and retry on
+    # another one after a connection error or a time-out (indexer.client).
     opensearch_url: str = "http://127.0.0.1:9200"
     index_prefix: str = "catalog-"
     # No default: see secret_key_problem(). Development and tests without one get a random key.
@@ -73,6 +102,23 @@ class Settings:
     # The rebuild lock's time to live. Its holder renews it every third of this, so a holder that
     # died (a SIGKILLed worker) blocks the next rebuild for at most this long.
     rebuild_lock_seconds: float = 60.0
+    # Shards and replicas per index family (INDEX_FAMILIES). One shard holds a few million
+    # credentials (docs/scaling.md); replicas need as many more nodes and give searches somewhere
+    # to go when a node dies. Changing shards takes a rebuild; replicas apply at the next rebuild
+    # or `catalog index init`.
+    credentials_shards: int = 1
+    credentials_replicas: int = 0
+    vocabulary_shards: int = 1
+    vocabulary_replicas: int = 0
+
+    @property
+    def opensearch_hosts(self) -> list[str]:
+        """OPENSEARCH_URL as a list: `http://a:9200,http://b:9200` names two nodes of one cluster."""
+        return opensearch_hosts(self.opensearch_url)
+
+    def index_shape(self, family: str) -> tuple[int, int]:
+        """(shards, replicas) for an index family from INDEX_FAMILIES."""
+        return getattr(self, f"{family}_shards"), getattr(self, f"{family}_replicas")
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -86,6 +132,10 @@ class Settings:
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
         }
+        for family in INDEX_FAMILIES:
+            for part, lowest in (("shards", 1), ("replicas", 0)):
+                values[f"{family}_{part}"] = _count_from_env(f"{family.upper()}_{part.upper()}",
+                                                             getattr(cls, f"{family}_{part}"), lowest)
         values.update(overrides)
         if values["environment"] not in ENVIRONMENTS:
             raise ConfigurationError(f"CATALOG_ENV is {values['environment']!r}; "

@@ -9,6 +9,30 @@ from celery import Celery
 
 from store.settings import Settings
 
+def queue_names(index_prefix: str) -> dict[str, str]:
+    """The two queues, scoped by INDEX_PREFIX like every index name, so parallel test runs and
+    `make dev` sharing one Redis never eat each other's tasks.
+
+    `relay` carries only the outbox relay, which is what stands between a publish and a search
+    result; `rebuild` carries everything that may run for minutes (reindex, init, concept counts,
+    purges, pings). A worker on `relay` is never busy with a 100k rebuild, so a rebuild cannot
+    delay publish -> searchable however long it runs.
+    """
+    return {"relay": f"{index_prefix}relay", "rebuild": f"{index_prefix}rebuild"}
+
+
+def all_queues(index_prefix: str) -> str:
+    """Both queues, as `celery worker -Q` takes them, for a worker that serves both."""
+    return ",".join(queue_names(index_prefix).values())
+
+
+def routing(index_prefix: str) -> dict:
+    """The Celery settings that send each task to its queue."""
+    queues = queue_names(index_prefix)
+    return {"task_default_queue": queues["rebuild"],
+            "task_routes": {"workers.tasks.relay_outbox": {"queue": queues["relay"]}}}
+
+
 # Longer than any task may run (a 100k reindex included), so Redis never re-delivers a message
 # whose task is still working on it.
 VISIBILITY_TIMEOUT = 4 * 60 * 60
@@ -37,9 +61,7 @@ def make_celery(settings: Settings | None = None, set_as_current: bool = True) -
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        # Every index name is scoped by INDEX_PREFIX; the queue is too, so parallel test runs and
-        # `make dev` sharing one Redis never eat each other's tasks.
-        task_default_queue=f"{settings.index_prefix}tasks",
+        **routing(settings.index_prefix),
         beat_schedule={
             "relay-outbox": {"task": "workers.tasks.relay_outbox", "schedule": 2.0},
             "refresh-concept-counts": {"task": "workers.tasks.refresh_concept_counts", "schedule": 60.0},
