@@ -99,8 +99,9 @@ class Organization(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    # The Credential Registry identifier (store.ctids): minted once, never changed.
-    ctid: Mapped[str] = mapped_column(String(CTID_LENGTH), unique=True, default=new_ctid)
+    # The Credential Registry identifier (store.ctids): minted once, never changed. The column is
+    # `ce_ctid` because PostgreSQL reserves `ctid` for a system column of every table.
+    ctid: Mapped[str] = mapped_column("ce_ctid", String(CTID_LENGTH), unique=True, default=new_ctid)
     kinds: Mapped[list] = mapped_column(default=list)
     website: Mapped[str] = mapped_column(String(500), default="")
     location: Mapped[str] = mapped_column(String(200), default="")
@@ -206,8 +207,9 @@ class Credential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    # The Credential Registry identifier (store.ctids): minted once, never changed; imports match on it.
-    ctid: Mapped[str] = mapped_column(String(CTID_LENGTH), unique=True, default=new_ctid)
+    # The Credential Registry identifier (store.ctids): minted once, never changed; imports match on
+    # it. The column is `ce_ctid` because PostgreSQL reserves `ctid` for a system column.
+    ctid: Mapped[str] = mapped_column("ce_ctid", String(CTID_LENGTH), unique=True, default=new_ctid)
     name: Mapped[str] = mapped_column(String(MAX_LENGTH["name"]))
     alternate_names: Mapped[list] = mapped_column(default=list)
     description: Mapped[str] = mapped_column(Text, default="")

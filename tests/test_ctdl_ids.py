@@ -63,14 +63,14 @@ def test_0006_gives_every_existing_row_its_own_ctid_and_goes_back(settings, tmp_
         upgrade(url, "0006")
         with engine.connect() as conn:
             ctids = [row[0] for name in ("organizations", "credentials")
-                     for row in conn.execute(sa.text(f"SELECT ctid FROM {name}"))]
+                     for row in conn.execute(sa.text(f"SELECT ce_ctid FROM {name}"))]
             assert "ctdl_originals" in sa.inspect(conn).get_table_names()
         assert len(ctids) == 5 and len(set(ctids)) == 5
         assert all(CTID_PATTERN.fullmatch(c) for c in ctids)
 
         command.downgrade(alembic_config(url), "0005")
         with engine.connect() as conn:
-            assert "ctid" not in {c["name"] for c in sa.inspect(conn).get_columns("credentials")}
+            assert "ce_ctid" not in {c["name"] for c in sa.inspect(conn).get_columns("credentials")}
             assert "ctdl_originals" not in sa.inspect(conn).get_table_names()
             assert conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar() == 3
         engine.dispose()

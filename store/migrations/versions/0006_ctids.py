@@ -2,7 +2,8 @@
 
 Every credential and organization gets a CTID (`ce-` + a UUID), the identifier the Credential
 Registry and CTDL exports use. Existing rows get a fresh one here; new rows get one when created
-(store.ctids). `ctdl_originals` keeps the CTDL record an imported credential came from, so
+(store.ctids). The column is `ce_ctid`: PostgreSQL reserves `ctid` for a system column.
+`ctdl_originals` keeps the CTDL record an imported credential came from, so
 export can give back what the catalog does not model.
 
 Revision ID: 0006
@@ -26,14 +27,14 @@ def upgrade() -> None:
     bind = op.get_bind()
     for name in TABLES:
         with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('ctid', sa.String(length=39), nullable=True))
-        table = sa.table(name, sa.column("id", sa.Integer), sa.column("ctid", sa.String))
-        ids = bind.execute(sa.select(table.c.id).where(table.c.ctid.is_(None))).scalars().all()
+            batch_op.add_column(sa.Column('ce_ctid', sa.String(length=39), nullable=True))
+        table = sa.table(name, sa.column("id", sa.Integer), sa.column("ce_ctid", sa.String))
+        ids = bind.execute(sa.select(table.c.id).where(table.c.ce_ctid.is_(None))).scalars().all()
         for row_id in ids:
-            bind.execute(table.update().where(table.c.id == row_id).values(ctid=f"ce-{uuid.uuid4()}"))
+            bind.execute(table.update().where(table.c.id == row_id).values(ce_ctid=f"ce-{uuid.uuid4()}"))
         with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.alter_column('ctid', existing_type=sa.String(length=39), nullable=False)
-            batch_op.create_unique_constraint(f'uq_{name}_ctid', ['ctid'])
+            batch_op.alter_column('ce_ctid', existing_type=sa.String(length=39), nullable=False)
+            batch_op.create_unique_constraint(f'uq_{name}_ce_ctid', ['ce_ctid'])
 
     op.create_table(
         'ctdl_originals',
@@ -49,5 +50,5 @@ def downgrade() -> None:
     op.drop_table('ctdl_originals')
     for name in reversed(TABLES):
         with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.drop_constraint(f'uq_{name}_ctid', type_='unique')
-            batch_op.drop_column('ctid')
+            batch_op.drop_constraint(f'uq_{name}_ce_ctid', type_='unique')
+            batch_op.drop_column('ce_ctid')
