@@ -73,6 +73,8 @@ class Settings:
     # The rebuild lock's time to live. Its holder renews it every third of this, so a holder that
     # died (a SIGKILLed worker) blocks the next rebuild for at most this long.
     rebuild_lock_seconds: float = 60.0
+    # Where CTDL records live: a record's @id is this followed by its CTID (catalog/ctdl/export.py).
+    ctdl_base_uri: str = "https://credentialengineregistry.org/resources/"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -85,6 +87,7 @@ class Settings:
             "environment": os.environ.get("CATALOG_ENV", "").strip().lower() or cls.environment,
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
+            "ctdl_base_uri": os.environ.get("CTDL_BASE_URI") or cls.ctdl_base_uri,
         }
         values.update(overrides)
         if values["environment"] not in ENVIRONMENTS:
