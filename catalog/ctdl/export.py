@@ -118,8 +118,8 @@ def build_credential_record(c, ctx: ExportContext) -> dict:
     if c.alternate_names:
         node["ceterms:alternateName"] = {language_tag(language): list(c.alternate_names)}
     node["ceterms:inLanguage"] = [language_tag(language)]
-    if c.url:
-        node["ceterms:subjectWebpage"] = c.url
+    # The Registry requires a subject webpage; without the issuer's own page, the record's address.
+    node["ceterms:subjectWebpage"] = c.url or ctx.uri(ctid)
     if owner is not None:
         node["ceterms:ownedBy"] = [ctx.uri(owner.ctid)]
         node["ceterms:offeredBy"] = [ctx.uri(owner.ctid)]

@@ -123,7 +123,8 @@ def read_details(record: dict) -> dict:
         "alternate_names": texts_of(record.get(C + "alternateName"), language),
         "description": text_of(record.get(C + "description"), language),
         "credential_type": credential_type,
-        "url": record.get(C + "subjectWebpage") if isinstance(record.get(C + "subjectWebpage"), str) else "",
+        # Export gives the record's own address when a credential has no page; that is no page of the issuer's.
+        "url": page if isinstance(page := record.get(C + "subjectWebpage"), str) and page != record.get("@id") else "",
         "language": language,
         "cost": {"amount": _price(cost.get(C + "price")),
                  "currency": currency_code(cost.get(C + "currency")) or "",

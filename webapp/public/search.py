@@ -23,6 +23,7 @@ from indexer.search import BadSearchRequest, FacetCounts, SearchRequest, SearchR
 from catalog.search.service import CredentialGone, CredentialNotFound, SearchUnavailable
 from webapp.searching import hit_json, public_credential, request_from_args, search_now
 from webapp.database import db
+from webapp.public.ctdl import credential_jsonld, wants_jsonld
 
 bp = Blueprint("search", __name__)
 
@@ -183,6 +184,8 @@ def search_page():
 
 @bp.get("/credentials/<id:credential_id>")
 def credential_page(credential_id: int):
+    if wants_jsonld():  # the same address answers CTDL JSON-LD (webapp/public/ctdl.py)
+        return credential_jsonld(credential_id)
     try:
         credential = public_credential(credential_id)
     except CredentialNotFound:
