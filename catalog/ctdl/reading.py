@@ -104,8 +104,11 @@ def target_node(value) -> str:
 
 
 def record_language(record: dict) -> str:
+    """The record's first language, as we store it: export writes our `en` as `en-US`, so that
+    one comes back as `en`; any other tag is kept as written."""
     languages = [x for x in as_list(record.get(C + "inLanguage")) if isinstance(x, str) and x.strip()]
-    return languages[0].strip() if languages else "en"
+    tag = languages[0].strip() if languages else "en"
+    return "en" if tag.lower() == "en-us" else tag
 
 
 def read_details(record: dict) -> dict:

@@ -57,9 +57,11 @@ def context_for(session: Session, base_uri: str, credentials: list) -> ExportCon
     return ExportContext(base_uri, labels, orgs, published, originals)
 
 
-def published_credential_record(session: Session, base_uri: str, credential_id: int) -> dict:
+def published_credential_record(session: Session, base_uri: str, credential_id: int,
+                                public_only: bool = True) -> dict:
+    """One credential's record; `public_only=False` (an editor's or a test's look) exports a draft too."""
     credential = load_credentials(session, [credential_id]).get(credential_id)
-    if credential is None or credential.status != Status.published.value:
+    if credential is None or (public_only and credential.status != Status.published.value):
         raise NotPublished(credential_id)
     return build_credential_record(credential, context_for(session, base_uri, [credential]))
 

@@ -194,6 +194,10 @@ def _parent_path(data, node, paths: dict[str, str]) -> str | None:
 
 
 def validate_document(document) -> list[dict]:
+    """Problems of one record, or of each record in a JSON list of them (paths `$[i]...`)."""
+    if isinstance(document, list):
+        return [{**p, "path": f"$[{i}]" + p["path"][1:]} for i, item in enumerate(document)
+                for p in validate_document(item)]
     problems = json_problems(document)
     if not isinstance(document, dict) or any(p["path"] in ("$", "$.@context", "$.@graph") for p in problems):
         return problems
