@@ -23,11 +23,14 @@ from types import SimpleNamespace
 
 from catalog.ctdl import reading
 from catalog.ctdl.frameworks import alignment, lang_map, language_tag
-from catalog.ctdl.reading import C, DELIVERY_OUT, STATUS_OUT, iso_duration
+# The Registry requires a cost profile's description: DEFAULT_COST_NOTE stands in when the editor
+# wrote none, and import reads it back as no note.
+from catalog.ctdl.reading import C, DEFAULT_COST_NOTE, DELIVERY_OUT, STATUS_OUT, iso_duration
 from catalog.ctdl.types import CTDL_TYPES, UNTYPED
 from store.facts import CREDENTIAL_TYPES
 
 CONTEXT_URL = "https://credreg.net/ctdl/schema/context/json"
+
 QA_KIND = "verifier"
 
 
@@ -84,8 +87,10 @@ def status_alignment(lifecycle: str, language: str) -> dict:
 
 def cost_profile(amount, currency: str, note: str, details_url: str, language: str) -> dict:
     profile = {"@type": "ceterms:CostProfile",
-               "ceterms:description": lang_map(note or "The cost of earning the credential", language),
-               "ceterms:currency": currency or "USD", "ceterms:price": float(amount)}
+               "ceterms:description": lang_map(note or DEFAULT_COST_NOTE, language),
+               "ceterms:currency": currency or "USD"}
+    if amount is not None:
+        profile["ceterms:price"] = float(amount)
     if details_url:
         profile["ceterms:costDetails"] = details_url
     return profile
@@ -131,7 +136,7 @@ def build_credential_record(c, ctx: ExportContext) -> dict:
                                     (C + "instructionalProgramType", "programs", list(c.cip_codes or []))):
         if codes:
             node[prop] = [_concept(vocabulary, ctx, code, language) for code in codes]
-    if c.cost_amount is not None:
+    if c.cost_amount is not None or c.cost_note or (c.cost_currency or "USD") != "USD":
         node["ceterms:estimatedCost"] = [cost_profile(c.cost_amount, c.cost_currency, c.cost_note, c.url, language)]
     if c.duration_value and c.duration_unit:
         node["ceterms:estimatedDuration"] = [duration_profile(c.duration_value, c.duration_unit)]

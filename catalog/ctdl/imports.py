@@ -126,8 +126,8 @@ def map_record(session: Session, incoming: Incoming, suggest: Suggester | None =
                 plan.skills.extend(c for c in codes if c not in plan.skills)
                 plan.mapped.setdefault(prop, []).append(i)
             else:
-                plan.problem(f"{base}.{prop}[{i}]", "ESCO competencies not in our skills vocabulary; kept as written",
-                             "warning")
+                plan.problem(f"{base}.{prop}[{i}]", "competencies not in our skills vocabulary ("
+                             + ", ".join(sorted(set(codes) - known))[:200] + "); kept as written", "warning")
     return plan
 
 

@@ -17,6 +17,7 @@ from catalog.ctdl.frameworks import esco_code
 from catalog.ctdl.types import stored_type
 
 C = "ceterms:"
+DEFAULT_COST_NOTE = "The cost of earning the credential"  # what export writes when there is no note
 DELIVERY_IN = {"deliveryType:InPerson": "in_person", "deliveryType:OnlineOnly": "online",
                "deliveryType:BlendedDelivery": "blended"}
 DELIVERY_OUT = {ours: ctdl for ctdl, ours in DELIVERY_IN.items()}
@@ -131,7 +132,8 @@ def read_details(record: dict) -> dict:
         "language": language,
         "cost": {"amount": _price(cost.get(C + "price")),
                  "currency": currency_code(cost.get(C + "currency")) or "",
-                 "note": text_of(cost.get(C + "description"), language)[:500]},
+                 "note": "" if (note := text_of(cost.get(C + "description"), language)[:500]) == DEFAULT_COST_NOTE
+                 else note},
         "duration": _duration(duration),
         # One delivery mode: several, or in person and online, is blended.
         "delivery_mode": delivery[0] if len(set(delivery)) == 1 else ("blended" if delivery else ""),
@@ -191,10 +193,15 @@ def is_old_edition(item: dict) -> bool:
 
 
 def competency_codes(profile: dict) -> list[str] | None:
-    """Our skill codes, if `profile` is a ConditionProfile of ESCO competencies and nothing else."""
+    """Skill codes to look up, if `profile` is a ConditionProfile of competencies and nothing else:
+    ESCO skills by their URI, others (ours, O*NET) by their code."""
     if set(profile) - {"@type", C + "description", C + "targetCompetency"}:
         return None
-    codes = [esco_code(target_node(a)) for a in as_list(profile.get(C + "targetCompetency"))]
+    codes = []
+    for item in as_list(profile.get(C + "targetCompetency")):
+        code = esco_code(target_node(item)) if isinstance(item, dict) else None
+        notation = item.get(C + "codedNotation") if isinstance(item, dict) else None
+        codes.append(code or (notation.strip() if isinstance(notation, str) and notation.strip() else None))
     return codes if codes and all(codes) else None
 
 
