@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.authoring import service
@@ -67,7 +67,15 @@ class Plan:
 
 
 def _known(session: Session, vocabulary: str, codes: Iterable[str]) -> set[str]:
-    return service.Known(session).codes(vocabulary, codes)
+    """Which of `codes` exist, remembered for the session: an import meets the same codes again and
+    again, and a query per alignment list was most of its lookups."""
+    cache = session.info.setdefault("ctdl_known_codes", {}).setdefault(vocabulary, {})
+    codes = set(codes)
+    missing = codes - cache.keys()
+    if missing:
+        found = service.Known(session).codes(vocabulary, missing)
+        cache.update({code: code in found for code in missing})
+    return {code for code in codes if cache[code]}
 
 
 def map_record(session: Session, incoming: Incoming, suggest: Suggester | None = None) -> Plan:
@@ -189,7 +197,8 @@ def naics_from(record: dict) -> list[str]:
 
 
 def find_by_ctid(session: Session, ctid: str) -> Credential | None:
-    return session.scalar(select(Credential).where(func.lower(Credential.ctid) == ctid.lower()))
+    """CTIDs are stored lower case (minted so, and imports normalise), so the unique index answers."""
+    return session.scalar(select(Credential).where(Credential.ctid == ctid.lower()))
 
 
 def _state(session: Session, credential: Credential) -> tuple:
@@ -213,8 +222,11 @@ def apply_plan(session: Session, org: Organization, incoming: Incoming, plan: Pl
     else:
         details = {**section_snapshot(credential, "details"), **plan.details}
         service.save_section(session, None, credential, "details", details)
-    service.save_section(session, None, credential, "occupations", plan.occupations)
-    service.save_section(session, None, credential, "sectors", plan.sectors)
+    # A new credential has no links yet: empty sections need no save (and no queries).
+    if plan.occupations or not created:
+        service.save_section(session, None, credential, "occupations", plan.occupations)
+    if plan.sectors or not created:
+        service.save_section(session, None, credential, "sectors", plan.sectors)
     if plan.skills or not created:
         kept = {s["skill_id"]: s for s in section_snapshot(credential, "skills")["items"]}
         items = [kept.get(code) or {"skill_id": code} for code in plan.skills]

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from catalog.ctdl.export import ExportContext, build_credential_record, build_organization_record
 from indexer.sources import load_credentials
-from store.models import Credential, CtdlOriginal, Organization, Status
-from store.vocabulary import bound_scheme, concept_labels
+from store.models import Concept, Credential, CtdlOriginal, Organization, Scheme, Status
+from store.vocabulary import bound_scheme
 
 BATCH = 500
 
@@ -34,6 +34,17 @@ def _organizations(session: Session, ids) -> dict[int, SimpleNamespace]:
     return {row.id: SimpleNamespace(**row._mapping) for row in rows}
 
 
+def _labels(session: Session, scheme: str, codes: set[str]) -> dict[str, str]:
+    """{code: label}, read as two columns: loading whole concepts (their JSON links and alternate
+    labels) was a fifth of the export's time."""
+    out: dict[str, str] = {}
+    codes = sorted(codes)
+    for i in range(0, len(codes), 1000):
+        out.update(session.execute(select(Concept.code, Concept.label).join(Scheme).where(
+            Scheme.name == scheme, Concept.code.in_(codes[i:i + 1000]))).all())
+    return out
+
+
 def context_for(session: Session, base_uri: str, credentials: list) -> ExportContext:
     ids = [c.id for c in credentials]
     codes = {
@@ -44,8 +55,7 @@ def context_for(session: Session, base_uri: str, credentials: list) -> ExportCon
         | {r.external_cip for c in credentials for r in c.relations if r.external_cip}
         | {p.cip_code for c in credentials for p in c.programs if p.cip_code},
     }
-    labels = {vocabulary: {code: concept.label for code, concept in
-                           concept_labels(session, bound_scheme(session, vocabulary), wanted).items()}
+    labels = {vocabulary: _labels(session, bound_scheme(session, vocabulary), wanted)
               for vocabulary, wanted in codes.items()}
     orgs = _organizations(session, {c.org_id for c in credentials}
                           | {p.provider_org_id for c in credentials for p in c.programs})
