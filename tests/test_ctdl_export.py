@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from store.db import session_scope
@@ -14,6 +15,7 @@ from catalog.accounts import service as accounts
 from catalog.authoring import service
 from catalog.ctdl.records import published_credential_record
 from catalog.ctdl.validate import is_valid, validate_document
+from cli import main
 from tests.support.cli import operator_env, run_catalog
 from tests.support.factories import make_credential, set_status
 
@@ -115,7 +117,8 @@ def test_a_published_credential_exports_as_a_valid_ctdl_record_with_everything(d
 def test_the_credential_address_answers_json_ld_when_asked(client, catalog):
     a = catalog["a"]
     page = client.get(f"/credentials/{a}")
-    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert page.status_code == 200 and page.mimetype == "text/html" and "Accept" in page.headers["Vary"]
+    assert f'type="application/ld+json" title="CTDL" href="/credentials/{a}.jsonld"' in page.get_data(as_text=True)
     for response in (client.get(f"/credentials/{a}", headers={"Accept": "application/ld+json"}),
                      client.get(f"/credentials/{a}.jsonld")):
         assert response.status_code == 200 and response.mimetype == "application/ld+json"
@@ -160,4 +163,5 @@ def test_catalog_export_ctdl_writes_json_lines_and_directories(settings, catalog
     assert folder.returncode == 0, folder.stderr
     (only,) = list((tmp_path / "dir").iterdir())
     assert json.loads(only.read_text())["@graph"][0]["@type"] == "ceterms:QACredentialOrganization"
-    assert run_catalog(env, "export", "ctdl", "--org", "No Such Org").returncode != 0
+    unknown = CliRunner().invoke(main, ["export", "ctdl", "--org", "No Such Org"], obj=settings)
+    assert unknown.exit_code != 0 and "no organization 'No Such Org'" in unknown.output

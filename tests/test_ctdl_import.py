@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from store.db import session_scope
@@ -17,6 +18,7 @@ from catalog.ctdl.imports import run_import
 from catalog.ctdl.records import published_credential_record
 from catalog.ctdl.sources import read_paths, read_text
 from catalog.ctdl.validate import is_valid, validate_document
+from cli import main
 from tests.support.cli import operator_env, run_catalog
 
 SAMPLES = Path(__file__).parent / "data" / "ctdl"
@@ -182,11 +184,14 @@ def test_bad_input_fails_its_own_record_only_with_paths_and_reasons(settings, da
     assert "2 created" in result.stdout and "failed: $[1].ceterms:ctid" not in result.stdout
     assert count(database, org_id) == 2
 
-    # `catalog ctdl validate` says the same of files, with JSON paths, and exits non-zero.
+    # `catalog ctdl validate` says the same of files, with JSON paths, and exits non-zero. It needs
+    # no service, so it runs in this process.
     (tmp_path / "valid.json").write_text(json.dumps(good))
-    assert run_catalog(env, "ctdl", "validate", str(tmp_path / "valid.json")).returncode == 0
-    checked = run_catalog(env, "ctdl", "validate", str(tmp_path / "batch.json"), str(tmp_path / "broken.json"))
-    assert checked.returncode == 1
-    assert "batch.json: error: $[1].ceterms:ctid: missing" in checked.stdout
-    assert "batch.json: error: $[2].ceterms:name: must be a language map" in checked.stdout
-    assert "broken.json: error: $: not JSON" in checked.stdout
+    runner = CliRunner()
+    assert runner.invoke(main, ["ctdl", "validate", str(tmp_path / "valid.json")], obj=settings).exit_code == 0
+    checked = runner.invoke(main, ["ctdl", "validate", str(tmp_path / "batch.json"), str(tmp_path / "broken.json")],
+                            obj=settings)
+    assert checked.exit_code == 1
+    assert "batch.json: error: $[1].ceterms:ctid: missing" in checked.output
+    assert "batch.json: error: $[2].ceterms:name: must be a language map" in checked.output
+    assert "broken.json: error: $: not JSON" in checked.output

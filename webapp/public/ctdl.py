@@ -46,6 +46,14 @@ def credential_jsonld(credential_id: int):
     return _vary(json_error(404, "not_found", f"no published credential has the id {credential_id}"))
 
 
+@bp.after_app_request
+def _page_varies_by_accept(response: Response) -> Response:
+    """The credential page's address answers HTML or JSON-LD by Accept: caches must keep both."""
+    if request.endpoint == "search.credential_page":
+        response.vary.add("Accept")
+    return response
+
+
 def _vary(response: Response) -> Response:
     response.headers["Vary"] = "Accept"
     return response
