@@ -69,7 +69,7 @@ def import_ctdl(paths, org_ref: str, dry_run: bool, publish: bool, report_path: 
         bar, advance = progress_bar("import ctdl", None)
         with bar:
             report = run_import(session, org, read_paths(paths), dry_run=dry_run, publish=publish,
-                                suggest=autocomplete_suggester(config), progress=lambda entry: advance())
+                                suggest=autocomplete_suggester(config), progress=lambda done: advance())
         if dry_run:
             session.rollback()
         else:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from store.db import session_scope
 from store.models import Credential, CtdlOriginal, Organization
 from catalog.accounts import service as accounts
-from catalog.ctdl.imports import run_import
+from catalog.ctdl.imports import import_upload, run_import
 from catalog.ctdl.records import published_credential_record
 from catalog.ctdl.sources import read_paths, read_text
 from catalog.ctdl.validate import is_valid, validate_document
@@ -142,8 +142,11 @@ def test_round_trip_of_real_records_is_stable_and_drops_nothing(database, sample
 def test_a_dry_run_reports_and_saves_nothing(database, samples):
     org_id = make_org(database)
     fresh = with_ctid(load("kansas_associate_degree.json"), f"ce-{uuid.uuid4()}")
-    report = do_import(database, org_id, read_text(json.dumps(fresh), "fresh.json"), dry_run=True)
-    assert report["dry_run"] and report["summary"]["created"] == 1
+    with session_scope(database) as s:  # as an upload (the import jobs' entry point)
+        ticks = []
+        report = import_upload(s, s.get(Organization, org_id), "fresh.json", json.dumps(fresh).encode(), dry_run=True,
+                               progress=ticks.append)
+    assert report["dry_run"] and report["summary"]["created"] == 1 and ticks == [1]
     assert count(database, org_id) == 0
     with session_scope(database) as s:
         assert s.scalar(select(func.count()).select_from(CtdlOriginal).join(Credential)

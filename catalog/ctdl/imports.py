@@ -28,7 +28,7 @@ from catalog.authoring import service
 from catalog.authoring import validation as v
 from catalog.authoring.snapshot import section_snapshot
 from catalog.ctdl import reading
-from catalog.ctdl.frameworks import CANDIDATES, naics_candidates
+from catalog.ctdl.frameworks import CANDIDATES
 from catalog.ctdl.reading import ALIGNMENTS, C, as_list, text_of
 from catalog.ctdl.sources import Incoming
 from catalog.ctdl.types import compact_type, stored_type
@@ -189,10 +189,6 @@ def _map_alignments(session: Session, record: dict, prop: str, vocabulary: str, 
     return out
 
 
-def naics_from(record: dict) -> list[str]:
-    return [c for c in as_list(record.get(C + "naics")) if isinstance(c, str) and naics_candidates(c)]
-
-
 # --- upserting ------------------------------------------------------------------------------------
 
 
@@ -248,8 +244,9 @@ def apply_plan(session: Session, org: Organization, incoming: Incoming, plan: Pl
 
 def run_import(session: Session, org: Organization, incoming: Iterable[Incoming], *, dry_run: bool = False,
                publish: bool = False, suggest: Suggester | None = None,
-               progress: Callable[[dict], None] | None = None) -> dict:
-    """Import every record; the caller commits (or not). Each record runs in its own savepoint."""
+               progress: Callable[[int], None] | None = None) -> dict:
+    """Import every record; the caller commits (or not). Each record runs in its own savepoint.
+    `progress(n)` is called after the n-th record, as the shared import jobs expect."""
     summary = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
     records: list[dict] = []
     seen: dict[str, int] = {}
@@ -262,7 +259,7 @@ def run_import(session: Session, org: Organization, incoming: Iterable[Incoming]
         summary[entry["status"]] += 1
         records.append(entry)
         if progress:
-            progress(entry)
+            progress(len(records))
     return {"organization": {"id": org.id, "name": org.name}, "dry_run": dry_run, "summary": summary,
             "records": records}
 
@@ -322,3 +319,26 @@ def text_report(report: dict) -> str:
     prefix = "dry run, nothing saved: " if report.get("dry_run") else ""
     lines.append(f"{prefix}{s['created']} created, {s['updated']} updated, {s['unchanged']} unchanged, {s['failed']} failed")
     return "\n".join(lines)
+
+
+def import_upload(session: Session, org: Organization, filename: str, content: bytes, *, dry_run: bool = False,
+                  publish: bool = False, suggest: Suggester | None = None,
+                  progress: Callable[[int], None] | None = None) -> dict:
+    """An uploaded file (the web page's, or an import job's), read with the CLI's rules: JSON, or
+    JSON lines when the name ends in .jsonl/.ndjson, at most 10 MB. Rolls back when `dry_run`;
+    otherwise the caller commits."""
+    from catalog.ctdl.sources import MAX_FILE_BYTES, read_text
+
+    if len(content) > MAX_FILE_BYTES:
+        incoming = [Incoming(filename, error=f"the file is {len(content) / 1048576:.1f} MB; the limit is "
+                                             f"{MAX_FILE_BYTES // 1048576} MB")]
+    else:
+        try:
+            incoming = read_text(content.decode("utf-8-sig"), filename,
+                                 lines=filename.lower().endswith((".jsonl", ".ndjson")))
+        except UnicodeDecodeError as exc:
+            incoming = [Incoming(filename, error=f"not UTF-8 text (byte {exc.start})")]
+    report = run_import(session, org, incoming, dry_run=dry_run, publish=publish, suggest=suggest, progress=progress)
+    if dry_run:
+        session.rollback()
+    return report
