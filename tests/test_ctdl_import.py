@@ -148,6 +148,12 @@ def test_a_dry_run_reports_and_saves_nothing(database, samples):
                                progress=ticks.append)
     assert report["dry_run"] and report["summary"]["created"] == 1 and ticks == [1]
     assert count(database, org_id) == 0
+    # --publish on a record that cannot be published fails it whole: no draft is left behind.
+    del fresh["@graph"][0]["ceterms:description"]
+    (entry,) = do_import(database, org_id, read_text(json.dumps(fresh), "fresh.json"), publish=True)["records"]
+    assert entry["status"] == "failed" and entry["problems"][-1]["path"] == "$.@graph[0]"
+    assert "to publish, add a description" in entry["problems"][-1]["reason"]
+    assert count(database, org_id) == 0
     with session_scope(database) as s:
         assert s.scalar(select(func.count()).select_from(CtdlOriginal).join(Credential)
                         .where(Credential.org_id == org_id)) == 0

@@ -281,8 +281,8 @@ def _import_one(session: Session, org: Organization, item: Incoming, publish: bo
         return {"ctid": plan.ctid, "status": status, "id": credential_id, "problems": plan.problems}
     except v.ValidationError as exc:
         savepoint.rollback()
-        problems = [{"path": f"{item.path}.{_ctdl_path(name)}", "reason": message, "level": "error"}
-                    for name, message in exc.errors.items()]
+        problems = [{"path": ".".join(filter(None, [item.path or "$", _ctdl_path(name)])), "reason": message,
+                     "level": "error"} for name, message in exc.errors.items()]
         return {"ctid": plan.ctid, "status": "failed", "problems": [*plan.problems, *problems]}
     except Exception as exc:  # noqa: BLE001 - one bad record must never stop the others
         savepoint.rollback()
@@ -301,7 +301,8 @@ FIELD_PROPERTIES = {"name": "ceterms:name", "description": "ceterms:description"
                     "duration.value": "ceterms:estimatedDuration[0]", "duration.unit": "ceterms:estimatedDuration[0]",
                     "credential_type": "@type", "lifecycle": "ceterms:credentialStatusType",
                     "cip_codes": "ceterms:instructionalProgramType", "occupations": "ceterms:occupationType",
-                    "sectors": "ceterms:industryType", "status": "ceterms:description"}
+                    "sectors": "ceterms:industryType",
+                    "status": ""}  # publishing: the message names what is missing; the path is the record
 
 
 def _ctdl_path(field: str) -> str:
