@@ -89,6 +89,8 @@ def test_every_real_sample_validates_and_imports_with_codes_normalised(database,
         kansas = s.get(Credential, samples["ids"]["kansas_associate_degree.json"])
         assert (kansas.credential_type, kansas.duration_value, kansas.duration_unit) == ("associate_degree", 2, "years")
         assert kansas.ctid == "ce-bd860014-039c-9c32-f816-e4f429b17f40"
+        bilingual = s.get(Credential, samples["ids"]["bachelor_multiple_languages.json"])  # ar-SA first, then en
+        assert (bilingual.name, bilingual.language) == ("Bachelor of Science in Accounting", "en")
         indiana = s.get(Credential, samples["ids"]["indiana_bsn.json"])  # a file with a byte order mark
         assert indiana.delivery_mode == "blended" and indiana.cost_currency == "USD"  # "US Dollar"
         assert s.get(CtdlOriginal, indiana.id).document["record"]["ceterms:ctid"] == indiana.ctid

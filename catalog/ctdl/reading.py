@@ -105,10 +105,12 @@ def target_node(value) -> str:
 
 
 def record_language(record: dict) -> str:
-    """The record's first language, as we store it: export writes our `en` as `en-US`, so that
-    one comes back as `en`; any other tag is kept as written."""
-    languages = [x for x in as_list(record.get(C + "inLanguage")) if isinstance(x, str) and x.strip()]
-    tag = languages[0].strip() if languages else "en"
+    """The language whose texts we store: English when the record has it (the catalog's readers'
+    language), else its first. Export writes our `en` as `en-US`, so that one comes back as `en`;
+    any other tag is kept as written. The other languages' texts stay in the kept original."""
+    languages = [x.strip() for x in as_list(record.get(C + "inLanguage")) if isinstance(x, str) and x.strip()]
+    english = [tag for tag in languages if tag.split("-")[0].lower() == "en"]
+    tag = (english or languages or ["en"])[0]
     return "en" if tag.lower() == "en-us" else tag
 
 
