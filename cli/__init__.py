@@ -5,6 +5,8 @@
     catalog index init|reindex|status|verify|repair|drain|unlock|cleanup
     catalog orgs|users|tokens ...
     catalog demo load
+    catalog import table FILE --org ORG [--dry-run] [--map COLUMN=FIELD] [--report FILE.json]
+    catalog export table [--org ORG] --format csv|xlsx
     catalog export ctdl | catalog import ctdl | catalog ctdl validate
 
 The CLI sits beside the web app, not inside it: it calls the domain (`catalog/`), the indexer and
@@ -33,5 +35,5 @@ def main(ctx: click.Context) -> None:
         ctx.obj = Settings.from_env()
 
 
-for command in (db, taxonomy, index, orgs, users, tokens, demo, export, import_, ctdl):
+for command in (db, taxonomy, index, orgs, users, tokens, demo, import_, export, ctdl):
     main.add_command(command)

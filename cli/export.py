@@ -1,10 +1,13 @@
-"""`catalog export ...`: the catalog's published records in interchange formats.
+"""`catalog export ...`: the catalog's credentials out, for an operator's own reports.
 
+    catalog export table [--org ORG] --format csv|xlsx [--output FILE]
     catalog export ctdl [--org ORG] [--out FILE.jsonl | DIR]
 
-A plain click group: each format is one command here (another adds `catalog export table`).
-Exports stream from a read-only session in batches, so memory stays flat, and show a progress
-bar on stderr when it is a terminal.
+Every credential (of ORG, or all), drafts and archived ones too with their status; never
+contributor notes. Cells that a spreadsheet would run as formulas are neutralised.
+
+`export ctdl` is the public view instead: published credentials and their organizations as CTDL
+JSON-LD (docs/ctdl.md), streamed in batches with a progress bar on a terminal.
 """
 from __future__ import annotations
 
@@ -18,9 +21,38 @@ import click
 from cli.context import settings
 
 
-@click.group("export")
+@click.group()
 def export() -> None:
-    """Export published records (drafts, archived credentials and notes never leave)."""
+    """Export the catalog."""
+
+
+@export.command("table")
+@click.option("--org", "org_name", help="Only this organization's credentials (name or id).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here (required for xlsx); CSV goes to standard output without it.")
+def export_table(org_name: str | None, fmt: str, output: Path | None) -> None:
+    """Every credential as one row of a CSV or XLSX table."""
+    from catalog.accounts import service as accounts
+    from catalog.imports.export import credential_rows, write_csv, write_xlsx
+    from store.db import session_scope
+
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--output FILE.xlsx is required with --format xlsx")
+    with session_scope(settings().database_url, write=False) as session:
+        try:
+            org_id = accounts.get_org(session, org_name).id if org_name else None
+        except accounts.NotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+        rows = credential_rows(session, org_id, audience="organization")
+        if fmt == "xlsx":
+            count = write_xlsx(rows, output)
+        elif output is not None:
+            with open(output, "w", encoding="utf-8", newline="") as out:
+                count = write_csv(rows, out)
+        else:
+            count = write_csv(rows, sys.stdout)
+    click.echo(f"exported {count} credentials" + (f" to {output}" if output else ""), err=True)
 
 
 def progress_bar(description: str, total: int | None):

@@ -68,7 +68,7 @@ def test_0006_gives_every_existing_row_its_own_ctid_and_goes_back(settings, tmp_
         assert len(ctids) == 5 and len(set(ctids)) == 5
         assert all(CTID_PATTERN.fullmatch(c) for c in ctids)
 
-        command.downgrade(alembic_config(url), "0005")
+        command.downgrade(alembic_config(url), "0007")
         with engine.connect() as conn:
             assert "ce_ctid" not in {c["name"] for c in sa.inspect(conn).get_columns("credentials")}
             assert "ctdl_originals" not in sa.inspect(conn).get_table_names()

@@ -7,7 +7,8 @@ skills that came from ESCO).
 In: publishers name the same framework by different URLs (bls.gov/soc, onetcenter.org, naics.com,
 census.gov ...), so a code is read by the property it sits in and its shape, never by URL
 equality. Older codes are carried to our editions through the published crosswalks bundled in
-data/ctdl/crosswalks/ (O*NET-SOC 2010 -> 2019, CIP 2010 -> 2020).
+data/taxonomy/ (O*NET-SOC 2010 -> 2019, CIP 2010 -> 2020; their README gives the sources), the
+same files the spreadsheet import reads.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from functools import lru_cache
 
 from store.settings import REPO_ROOT
 
-CROSSWALKS = REPO_ROOT / "data" / "ctdl" / "crosswalks"
+TAXONOMY = REPO_ROOT / "data" / "taxonomy"
 ESCO_SKILL = "http://data.europa.eu/esco/skill/"
 
 FRAMEWORKS = {
@@ -75,14 +76,14 @@ def alignment(vocabulary: str, code: str, label: str, language: str = "en") -> d
 
 
 def _rows(name: str) -> list[dict]:
-    with (CROSSWALKS / name).open(encoding="utf-8-sig", newline="") as f:
+    with (TAXONOMY / name).open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
 @lru_cache(maxsize=1)
 def onet_2010_to_2019() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for row in _rows("onet_soc_2010_to_2019_crosswalk.csv"):
+    for row in _rows("onet/onet_2010_to_2019_crosswalk.csv"):
         out.setdefault(row["O*NET-SOC 2010 Code"].strip(), []).append(row["O*NET-SOC 2019 Code"].strip())
     return out
 
@@ -90,7 +91,7 @@ def onet_2010_to_2019() -> dict[str, list[str]]:
 @lru_cache(maxsize=1)
 def cip_2010_to_2020() -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for row in _rows("cip_2010_to_2020_crosswalk.csv"):
+    for row in _rows("cip/cip_2010_to_2020_crosswalk.csv"):
         new = row["CIPCode2020"].strip()
         if new and row["Action"].strip() != "Deleted":
             out.setdefault(row["CIPCode2010"].strip(), []).append(new)

@@ -7,7 +7,7 @@ Registry and CTDL exports use. Existing rows get a fresh one here; new rows get 
 export can give back what the catalog does not model.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007 (the import branch's 0007 reached main first, and may be applied already)
 Create Date: 2026-11-30 13:30:00
 """
 import uuid
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0006'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
