@@ -7,6 +7,7 @@
     catalog demo load
     catalog import table FILE --org ORG [--dry-run] [--map COLUMN=FIELD] [--report FILE.json]
     catalog export table [--org ORG] --format csv|xlsx
+    catalog export ctdl | catalog import ctdl | catalog ctdl validate
 
 The CLI sits beside the web app, not inside it: it calls the domain (`catalog/`), the indexer and
 the workers directly, and reads its settings from the environment like every other process.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import click
 
 from cli.accounts import orgs, tokens, users
+from cli.ctdl import ctdl
 from cli.db import db
 from cli.demo import demo
 from cli.export import export
@@ -33,5 +35,5 @@ def main(ctx: click.Context) -> None:
         ctx.obj = Settings.from_env()
 
 
-for command in (db, taxonomy, index, orgs, users, tokens, demo, import_, export):
+for command in (db, taxonomy, index, orgs, users, tokens, demo, import_, export, ctdl):
     main.add_command(command)

@@ -110,6 +110,8 @@ class Settings:
     credentials_replicas: int = 0
     vocabulary_shards: int = 1
     vocabulary_replicas: int = 0
+    # Where CTDL records live: a record's @id is this followed by its CTID (catalog/ctdl/export.py).
+    ctdl_base_uri: str = "https://credentialengineregistry.org/resources/"
 
     @property
     def opensearch_hosts(self) -> list[str]:
@@ -131,6 +133,7 @@ class Settings:
             "environment": os.environ.get("CATALOG_ENV", "").strip().lower() or cls.environment,
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
+            "ctdl_base_uri": os.environ.get("CTDL_BASE_URI") or cls.ctdl_base_uri,
         }
         for family in INDEX_FAMILIES:
             for part, lowest in (("shards", 1), ("replicas", 0)):

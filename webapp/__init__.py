@@ -71,11 +71,16 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     app.register_blueprint(api_editor_bp)
 
+    from webapp.api.ctdl import bp as api_ctdl_bp
     from webapp.api.public import bp as api_public_bp
     from webapp.api.openapi import bp as openapi_bp
+    from webapp.public.ctdl import bp as ctdl_public_bp
     from webapp.public.search import bp as search_bp
 
+    # Before search: `/credentials/<id>.jsonld` must not be read as the page's `/credentials/<id>`.
+    app.register_blueprint(ctdl_public_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(api_ctdl_bp)
     app.register_blueprint(api_public_bp)
     app.register_blueprint(openapi_bp)
 

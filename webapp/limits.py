@@ -25,6 +25,7 @@ from webapp.errors import json_error
 # blueprint name -> the config key that holds its limit
 LIMITED_BLUEPRINTS = {
     "api_public": "PUBLIC_API_RATE_LIMIT",
+    "api_ctdl": "PUBLIC_API_RATE_LIMIT",
     # A search box asks for three kinds of suggestions per pause in typing, so this one is looser.
     "autocomplete": "AUTOCOMPLETE_RATE_LIMIT",
     # The editor asks once per change of occupations or programmes: the autocomplete limit fits.

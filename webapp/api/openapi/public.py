@@ -246,6 +246,17 @@ PUBLIC_SCHEMAS = {
     "Health": HEALTH, "Error": ERROR,
 }
 
+# CTDL (catalog/ctdl/): records are JSON-LD objects whose shape the CTDL schema and the SHACL
+# shapes in data/ctdl/shapes.ttl describe, not this document.
+CTDL_RECORD = {"type": "object", "description": "A CTDL JSON-LD record: `@context`, `@id` and an `@graph` whose "
+               "first node is the credential (`ceterms:` terms)", "required": ["@context", "@graph"],
+               "properties": {"@context": _STRING, "@id": _STRING, "@graph": {"type": "array", "items": {"type": "object"}}}}
+CTDL_PAGE = {"type": "object", "required": ["total", "page", "size", "next", "records"], "properties": {
+    "total": {"type": "integer"}, "page": {"type": "integer"}, "size": {"type": "integer"},
+    "next": {**_NULLABLE_STRING, "description": "The next page's URL, or null on the last page"},
+    "records": {"type": "array", "items": ref("CtdlRecord")}}}
+PUBLIC_SCHEMAS.update({"CtdlRecord": CTDL_RECORD, "CtdlPage": CTDL_PAGE})
+
 PUBLIC_PATHS = {
     "/api/v1/search": {"get": {
         "operationId": "searchCredentials", "tags": ["public"], "summary": "Search published credentials",
@@ -265,6 +276,30 @@ PUBLIC_PATHS = {
                       "404": error_response("No published credential has this id (drafts, never-published archives)"),
                       "410": error_response("Archived; the message names it as it was last published"),
                       "429": RATE_LIMITED},
+    }},
+    "/api/v1/ctdl/credentials": {"get": {
+        "operationId": "harvestCtdlCredentials", "tags": ["public"],
+        "summary": "Every published credential as a CTDL record, a page at a time",
+        "description": "In id order; follow `next` (also sent as a `Link: rel=next` header) to the end.",
+        "parameters": [
+            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1,
+                                                                           "maximum": 1000000, "default": 1}},
+            {"name": "size", "in": "query", "required": False,
+             "description": "Records per page; more than the maximum (100) gives the maximum.",
+             "schema": {"type": "integer", "minimum": 1, "default": 50}},
+        ],
+        "responses": {"200": json_response("A page of CTDL records", "CtdlPage"),
+                      "400": error_response("A bad page or size"), "429": RATE_LIMITED},
+    }},
+    "/credentials/{credential_id}.jsonld": {"get": {
+        "operationId": "getCtdlCredential", "tags": ["public"], "summary": "A published credential as CTDL JSON-LD",
+        "description": "Also `GET /credentials/{credential_id}` with `Accept: application/ld+json`.",
+        "parameters": [{"name": "credential_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
+        "responses": {"200": {"description": "The CTDL record",
+                              "content": {"application/ld+json": {"schema": ref("CtdlRecord")}}},
+                      "404": error_response("No published credential has this id"),
+                      "410": error_response("Archived; the message names it as it was last published")},
     }},
     "/api/v1/autocomplete/{vocabulary}": {"get": {
         "operationId": "autocomplete", "tags": ["public"], "summary": "Suggestions while typing",
