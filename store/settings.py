@@ -51,6 +51,24 @@ def secret_key_problem(key: str | None, environment: str) -> str | None:
     return f"{problem}. It signs login sessions: {HOW_TO_SET_A_KEY}."
 
 
+def _int_setting(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} is {value!r}; it must be a whole number")
+    return int(value)
+
+
+def _flag_setting(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ConfigurationError(f"{name} is {value!r}; use true or false")
+    return value in ("1", "true", "yes", "on")
+
+
 def _default_database_url() -> str:
     return f"sqlite:///{INSTANCE_DIR / 'catalog.db'}"
 
@@ -73,6 +91,18 @@ class Settings:
     # The rebuild lock's time to live. Its holder renews it every third of this, so a holder that
     # died (a SIGKILLed worker) blocks the next rebuild for at most this long.
     rebuild_lock_seconds: float = 60.0
+    # Outgoing mail (password resets) over SMTP: catalog/mail.py. `make dev` points these at the
+    # local aiosmtpd server that scripts/mail-local runs (port 8025, messages in instance/mail/).
+    mail_server: str = "127.0.0.1"
+    mail_port: int = 25
+    mail_username: str = ""
+    mail_password: str = ""
+    mail_use_tls: bool = False
+    mail_from: str = "Credential Catalog <no-reply@localhost>"
+    # The address people reach the site at, e.g. https://credentials.example.gov; links in mail
+    # start with it. Empty: the request's own host, which a forged Host header can change, so
+    # set it in production.
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -85,6 +115,13 @@ class Settings:
             "environment": os.environ.get("CATALOG_ENV", "").strip().lower() or cls.environment,
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
+            "mail_server": os.environ.get("MAIL_SERVER", cls.mail_server),
+            "mail_port": _int_setting("MAIL_PORT", cls.mail_port),
+            "mail_username": os.environ.get("MAIL_USERNAME", cls.mail_username),
+            "mail_password": os.environ.get("MAIL_PASSWORD", cls.mail_password),
+            "mail_use_tls": _flag_setting("MAIL_USE_TLS", cls.mail_use_tls),
+            "mail_from": os.environ.get("MAIL_FROM", cls.mail_from),
+            "public_url": os.environ.get("PUBLIC_URL", cls.public_url).rstrip("/"),
         }
         values.update(overrides)
         if values["environment"] not in ENVIRONMENTS:
