@@ -49,7 +49,8 @@ INDICES: dict[str, IndexSpec] = {
     # Skills have ~29,000 concepts with ~115,000 alternative labels: their own, leaner family
     # (no start-of-alternative-label grams, no term vectors) halves the time to build the index.
     "skills": IndexSpec("skills", "skills", 1),
-    "credentials": IndexSpec("credentials", "credentials", 1),
+    # v2: "A+" and "C++" are words ("aplus", "cplusplus") rather than a stop word and punctuation.
+    "credentials": IndexSpec("credentials", "credentials", 2),
 }
 
 # What `catalog index reindex TARGET` means.
