@@ -213,3 +213,15 @@ def test_deleting_an_account_keeps_the_credentials_it_wrote(web_app, database):
         assert [e.user_id for e in s.scalars(select(RevisionEntry).where(RevisionEntry.credential_id == credential_id))] == [None]
         assert [n.author_id for n in s.scalars(select(Note).where(Note.credential_id == credential_id))] == [None]
     assert web_app.test_client().post("/login", data={"email": admin, "password": PASSWORD}).status_code == 401
+
+
+def test_reset_requests_are_rate_limited_per_client(settings, database):
+    from webapp import create_app
+
+    app = create_app(settings, TESTING=True, WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=True,
+                     PASSWORD_RESET_RATE_LIMIT="2/minute",
+                     RATELIMIT_KEY_PREFIX=f"{settings.index_prefix}rl-{uuid.uuid4().hex[:6]}")
+    client = app.test_client()
+    asks = [client.post("/forgot-password", data={"email": f"n{i}@example.org"}).status_code for i in range(3)]
+    assert asks == [303, 303, 429]
+    assert client.get("/forgot-password").status_code == 200

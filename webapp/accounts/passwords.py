@@ -2,7 +2,7 @@
 
 Forgot: the form answers every address with the same page, at once; the reset mail, when there
 is an account, is sent by a background thread, so neither the words nor the time taken say who
-is registered. Requests are limited per client address (PASSWORD_RESET_RATE_LIMIT,
+is registered (beyond the few milliseconds of writing the link's row). Requests are limited per client address (PASSWORD_RESET_RATE_LIMIT,
 webapp/limits.py) and per account (catalog.accounts.resets.RESETS_PER_HOUR).
 
 Reset: the link's secret travels in the URL path of a GET that shows the form; the page is
