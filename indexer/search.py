@@ -168,9 +168,9 @@ def _boosted(fields: Mapping[str, float]) -> list[str]:
     return [f"{name}^{boost:g}" for name, boost in fields.items()]
 
 
-# A "+" right after a letter, a digit or another such "+" is part of a word ("A+", "C++"), which
-# the index's analyzers keep as "aplus" (mappings/credentials, plus_words); anywhere else it is
-# simple_query_string's AND operator.
+# A "+" right after a letter, a digit or another such "+" is part of a word ("A+", "Network+"),
+# which the index's analyzers read as the word and the word with "plus" ("network networkplus";
+# mappings/credentials, plus_words); anywhere else it is simple_query_string's AND operator.
 _WORD_PLUS = re.compile(r"(?<=[^\W_])\++")
 
 

@@ -32,6 +32,9 @@ def words(settings, database):
         "aplus": make_credential(url, org, name="CompTIA A+ Certification Prep", credential_type="certification",
                                  description="Hardware, operating systems and troubleshooting for IT support.",
                                  cip_codes=["11.1006"], occupations=("15-1232.00",), sectors=("5415",)),
+        "network": make_credential(url, org, name="CompTIA Network+ Certification Prep",
+                                   credential_type="certification", cip_codes=["11.0901"],
+                                   occupations=("15-1244.00",), sectors=("5415",)),
         # The lone word "a" must not be what "A+" finds.
         "decoy": make_credential(url, org, name="A Certificate in Computer User Support",
                                  credential_type="certificate", cip_codes=["11.1006"],
@@ -47,8 +50,8 @@ def words(settings, database):
 @pytest.fixture(scope="module")
 def client(app, words):
     client = app.test_client()
-    wait_for(lambda: search(client, issuer=words["org"])["total"] == 3, timeout=60,
-             message="this module's three credentials in the index")
+    wait_for(lambda: search(client, issuer=words["org"])["total"] == 4, timeout=60,
+             message="this module's four credentials in the index")
     return client
 
 
@@ -59,9 +62,14 @@ def search(client, **params) -> dict:
 
 
 def test_a_plus_finds_comptia_a_plus_and_not_every_a(client, words):
+    def found(query: str) -> set[int]:
+        return {hit["id"] for hit in search(client, q=query, issuer=words["org"])["hits"]}
+
     for query in ("A+", "a+", "comptia A+", "A+ certification"):
-        found = search(client, q=query, issuer=words["org"])
-        assert [hit["id"] for hit in found["hits"]] == [words["aplus"]], query
+        assert found(query) == {words["aplus"]}, query
+    # "network" still finds "Network+", and "Network+" means that one.
+    assert found("network") == {words["network"]}
+    assert found("Network+") == {words["network"]}
 
 
 def test_a_misspelt_first_letter_still_gets_a_did_you_mean(client, words):
