@@ -270,23 +270,30 @@ APPLY = {
 # --- the public operations ---------------------------------------------------------------------
 
 
-def create_credential(session: Session, user: User | None, org_id: int, details: dict) -> Credential:
-    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value)
+def create_credential(session: Session, user: User | None, org_id: int, details: dict,
+                      known: Known | None = None) -> Credential:
+    # Empty collections from the start: a new credential has none, and reading one would
+    # otherwise cost a query each once it is flushed (bulk imports create thousands). Not notes:
+    # add_note adds them by credential id, so that collection must load from the database.
+    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value, occupations=[],
+                            sectors=[], cips=[], relations=[], skills=[], custom_levels=[], programs=[])
     session.add(credential)
     before = section_snapshot(credential, "details")
-    _apply_details(session, credential, details, Known(session))
+    _apply_details(session, credential, details, known or Known(session))
     session.flush()
     _record(session, credential, user, "details", before, section_snapshot(credential, "details"), was_public=False)
     return credential
 
 
 def save_section(session: Session, user: User | None, credential: Credential, section: str, payload,
-                 base_revision: int | None = None) -> Credential:
-    return save_sections(session, user, credential, {section: payload}, base_revision)
+                 base_revision: int | None = None, known: Known | None = None) -> Credential:
+    """Apply one section's payload. `known` answers which codes, providers and targets exist; a
+    bulk import passes one that answers from lookups loaded once (catalog.imports.pipeline)."""
+    return save_sections(session, user, credential, {section: payload}, base_revision, known)
 
 
 def save_sections(session: Session, user: User | None, credential: Credential, payloads: dict,
-                  base_revision: int | None = None) -> Credential:
+                  base_revision: int | None = None, known: Known | None = None) -> Credential:
     """Save one or more sections as one change: one revision and one history entry.
 
     The editor's Occupation and sector tab writes two sections with one "Save changes"; a person
@@ -301,10 +308,11 @@ def save_sections(session: Session, user: User | None, credential: Credential, p
     for section in payloads:
         _check_conflict(session, credential, section, base_revision)
     renamed_from = credential.name
+    known = known or Known(session)
     changed, before, after = [], {}, {}
     for section, payload in payloads.items():
         section_before = section_snapshot(credential, section)
-        APPLY[section](session, credential, payload, Known(session))
+        APPLY[section](session, credential, payload, known)
         section_after = section_snapshot(credential, section)
         if section_after != section_before:
             changed.append(section)
@@ -370,7 +378,8 @@ def _record(session: Session, credential: Credential, user: User | None, section
     credential.updated_at = utcnow()
     if credential.status == Status.published.value:
         credential.last_published_name = credential.name  # public from this commit on
-    session.flush()
+    if credential.id is None:
+        session.flush()  # the entry needs the id; otherwise the commit (or next query) writes it all at once
     session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
                               user_id=user.id if user else None, section=section, changes=changes))
     if was_public or credential.status == Status.published.value:

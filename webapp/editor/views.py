@@ -20,6 +20,7 @@ from catalog.authoring import service
 from catalog.authoring.validation import ValidationError
 from webapp.database import db
 from webapp.editor import access, forms, lookups
+from webapp.editor.imports import importable_orgs
 from webapp.editor.tabs import BY_SLUG, TABS, next_tab
 
 STATUS_LABELS = {s.value: s.value.capitalize() for s in Status}
@@ -55,7 +56,22 @@ def my_credentials():
     return render_template("editor/list.html", credentials=rows, status=status, text=text, page=page,
                            total=total, pages=max(1, -(-total // PAGE_SIZE)), counts=counts,
                            status_labels=STATUS_LABELS, can_create=bool(access.issuing_orgs(user)),
+                           can_import=bool(importable_orgs(user)),
                            credential_types=CREDENTIAL_TYPES)
+
+
+def export_csv():
+    """My Credentials as CSV: every credential the person can edit, drafts and archived ones with
+    their status, never contributor notes; streamed, with formula cells neutralised."""
+    from flask import Response, stream_with_context
+
+    from catalog.imports.export import COLUMNS, credential_rows, csv_lines
+
+    user = access.author()
+    scope = None if user.is_platform_admin else access.editable_org_ids(user)
+    rows = credential_rows(db(), scope, audience="organization")
+    return Response(stream_with_context(csv_lines(rows, COLUMNS)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="my-credentials.csv"'})
 
 
 def page_number() -> int:
