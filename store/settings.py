@@ -115,12 +115,12 @@ class Settings:
             "environment": os.environ.get("CATALOG_ENV", "").strip().lower() or cls.environment,
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
-            "mail_server": os.environ.get("MAIL_SERVER", cls.mail_server),
+            "mail_server": os.environ.get("MAIL_SERVER") or cls.mail_server,
             "mail_port": _int_setting("MAIL_PORT", cls.mail_port),
             "mail_username": os.environ.get("MAIL_USERNAME", cls.mail_username),
             "mail_password": os.environ.get("MAIL_PASSWORD", cls.mail_password),
             "mail_use_tls": _flag_setting("MAIL_USE_TLS", cls.mail_use_tls),
-            "mail_from": os.environ.get("MAIL_FROM", cls.mail_from),
+            "mail_from": os.environ.get("MAIL_FROM") or cls.mail_from,
             "public_url": os.environ.get("PUBLIC_URL", cls.public_url).rstrip("/"),
         }
         values.update(overrides)
