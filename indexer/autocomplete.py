@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from opensearchpy import OpenSearch
@@ -28,6 +28,8 @@ MIN_CHARS = 2
 MAX_SIZE = 50
 MAX_TEXT = 200
 MAX_EXCLUDE = 200
+# "Show more" pages through a keyword's matches; OpenSearch's result window is 10,000 hits.
+MAX_OFFSET = 10_000 - MAX_SIZE
 # One edit in words of 5 or more characters, none in shorter ones: "regsitered" finds
 # "registered", but "cop" never turns into "cap" or "top". Text without such a word skips the
 # fuzzy tiers: they would only repeat the exact ones, at the price of expanding fuzzy terms.
@@ -77,7 +79,8 @@ class Tier:
       code    the text, normalized like codes are, equals a stored code form
       code_prefix  ... or starts one
       soc_code  a six-digit SOC code names the O*NET occupation that ends in `.00`
-    `shows` says what a hit matched on: its label, an alternate title, or its code.
+    `shows` says what a hit matched on: its label, an alternate title, or its code; or, for a
+    credential found by what it is about, one of TOPICS (an occupation, a CIP programme, ...).
     A `graded` tier adds a thousandth of the clause's relevance to its boost: typo matches are
     ordered by how close they are before popularity gets a say, and still never leave their tier.
     """
@@ -164,6 +167,9 @@ class Profile:
     # Where the alternate titles are read from instead, when not highlighted (`_source` fields).
     alternate_source: tuple[str, ...] = ()
     kind_weights: tuple[tuple[str, float], ...] = ()  # score factors by the document's `kind`
+    # Sectors: leave out a concept named exactly like its broader one (NAICS 4931 "Warehousing and
+    # Storage" under 493): the same name at the next level down is the same scope, its only child.
+    collapse_same_as_broader: bool = False
 
     def tier(self, name: str) -> Tier | None:
         return next((t for t in self.tiers if t.name == name), None)
@@ -178,6 +184,13 @@ def _concept_item(hit: dict) -> dict:
 def _skill_item(hit: dict) -> dict:
     item = _concept_item(hit)
     item["kind"] = hit["_source"].get("kind") or ""
+    return item
+
+
+def _sector_item(hit: dict) -> dict:
+    """A sector with its NAICS level ("subsector"), so 48 and 484 read apart at a glance."""
+    item = _concept_item(hit)
+    item["level"] = (hit["_source"].get("detail") or "").replace("_", " ")
     return item
 
 
@@ -247,6 +260,15 @@ SKILLS = Profile(
     kind_weights=(("tool", 0.8), ("technology", 0.9), ("ability", 0.9)),
 )
 
+# What a credential is about, for the related-credential picker: "hazmat" or "truck" names no
+# credential but is a keyword, an occupation or a CIP programme of several. These tiers sit below
+# every name tier, so a credential whose name matches always comes first. Fields are stemmed
+# (english_folded): "trucking" finds "truck drivers".
+TOPICS = {"keyword": "keywords", "occupation": "occupation_labels", "occupation_title": "occupation_terms",
+          "cip": "cip_labels", "description": "description"}
+TOPIC_NAMES = {"keyword": "keyword", "occupation": "occupation", "occupation_title": "occupation",
+               "cip": "CIP programme", "description": "description"}
+
 CREDENTIALS = Profile(
     tiers=(
         Tier("name_exact", 800, "name.sort", "keyword", "label"),
@@ -256,6 +278,11 @@ CREDENTIALS = Profile(
         Tier("alt_words", 300, "alternate_names.prefix", "phrase", "alt"),
         Tier("name_fuzzy", 200, "name.prefix", "fuzzy", "label", graded=True),
         Tier("alt_fuzzy", 100, "alternate_names.prefix", "fuzzy", "alt", graded=True),
+        Tier("about_keyword", 90, TOPICS["keyword"], "phrase", "keyword"),
+        Tier("about_occupation", 80, TOPICS["occupation"], "phrase", "occupation"),
+        Tier("about_occupation_title", 70, TOPICS["occupation_title"], "phrase", "occupation_title"),
+        Tier("about_cip", 60, TOPICS["cip"], "phrase", "cip"),
+        Tier("about_description", 10, TOPICS["description"], "words", "description", graded=True),
     ),
     source=("id", "name", "type"),
     sort=({"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}),
@@ -263,10 +290,12 @@ CREDENTIALS = Profile(
     item=_credential_item,
 )
 
+SECTORS = replace(VOCABULARY, source=VOCABULARY.source + ("detail",), item=_sector_item, collapse_same_as_broader=True)
+
 # What `GET /api/v1/autocomplete/<target>` may ask for, and how each is searched.
 TARGETS: dict[str, Profile] = {
     "occupations": VOCABULARY,
-    "sectors": VOCABULARY,
+    "sectors": SECTORS,
     "programs": VOCABULARY,
     "skills": SKILLS,
     "credentials": CREDENTIALS,
@@ -290,9 +319,14 @@ def clamp_size(size: int) -> int:
     return max(1, min(int(size), MAX_SIZE))
 
 
+def clamp_offset(offset: int) -> int:
+    return max(0, min(int(offset), MAX_OFFSET))
+
+
 def build_autocomplete_query(text: str, size: int = 10, target: str = "occupations",
-                             exclude: Iterable[str] = ()) -> dict:
-    """The search body for `text` typed into the `target` field (a name from TARGETS)."""
+                             exclude: Iterable[str] = (), offset: int = 0) -> dict:
+    """The search body for `text` typed into the `target` field (a name from TARGETS); `offset`
+    skips that many hits, for "Show more" (the sort ends in a unique field, so pages never overlap)."""
     profile = TARGETS[target]
     text = text.strip()[:MAX_TEXT]
     clauses = [tier.clause(text) for tier in profile.tiers if tier.applies_to(text)]
@@ -302,23 +336,43 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
                                     "functions": [{"filter": {"term": {"kind": kind}}, "weight": weight}
                                                   for kind, weight in profile.kind_weights]}}
     exclude = [e for e in exclude if e][:MAX_EXCLUDE]
-    if exclude:
-        query = {"bool": {"must": [query], "must_not": [{"ids": {"values": exclude}}]}}
+    must_not: list[dict] = [{"ids": {"values": exclude}}] if exclude else []
+    # Typed as a code ("4931"), the code is what the editor asked for: nothing is collapsed.
+    if profile.collapse_same_as_broader and not looks_like_code(text):
+        must_not.append(SAME_AS_BROADER)
+    if must_not:
+        query = {"bool": {"must": [query], "must_not": must_not}}
     return {
+        "from": clamp_offset(offset),
         "size": clamp_size(size),
         "track_total_hits": True,
         "_source": list(profile.source),
         "query": query,
         "sort": list(profile.sort),
         **({"highlight": {
-            "fields": {field: {} for field in profile.alternate_fields},
+            "fields": {field: {} for field in highlighted(profile)},
             "number_of_fragments": 3,
             "fragment_size": 0,
             "order": "score",
             "pre_tags": [MARK_START],
             "post_tags": [MARK_END],
-        }} if profile.alternate_fields else {}),
+        }} if highlighted(profile) else {}),
     }
+
+
+def highlighted(profile: Profile) -> tuple[str, ...]:
+    """Alternate titles, and the topic values that can be named ("occupation: Heavy ... Drivers");
+    a description is never quoted, only said to have matched."""
+    topics = tuple(t.field for t in profile.tiers if t.shows in TOPICS and t.shows != "description")
+    return profile.alternate_fields + topics
+
+
+# label.raw and broader_label are keywords with doc values; the vocabularies are a few thousand
+# concepts, so a script filter over them costs little.
+SAME_AS_BROADER = {"script": {"script": {
+    "source": "doc['broader_label'].size() > 0 && doc['label.raw'].size() > 0 "
+              "&& doc['broader_label'].value == doc['label.raw'].value",
+    "lang": "painless"}}}
 
 
 # --- reading the answer ------------------------------------------------------------------------
@@ -357,7 +411,7 @@ def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
     # A label that holds only some of the words ("first" in "first response", whose alternative
     # label is "first aid") did not make the match when a whole alternative label did.
     whole = [tier for tier in tiers if tier.how != "most"]
-    shows = {tier.shows for tier in whole or tiers}
+    shows = {tier.shows for tier in whole or tiers} - set(TOPICS)
     if "label" in shows or not shows:
         return None
     if "code" in shows:
@@ -394,8 +448,23 @@ def parse_autocomplete_response(resp: dict, text: str, target: str = "occupation
     for hit in resp["hits"]["hits"]:
         item = profile.item(hit)
         item["matched"] = matched_on(hit, profile, text)
+        if any(tier.shows in TOPICS for tier in profile.tiers):
+            item["about"] = about(hit, profile, text)
         items.append(item)
     return items
+
+
+def about(hit: dict, profile: Profile, text: str) -> str | None:
+    """How a credential found by its topic matched ("occupation: Heavy and Tractor-Trailer Truck
+    Drivers", "keyword: HazMat", "description"); None when its name or an alternate name did."""
+    tiers = [t for t in (profile.tier(name) for name in hit.get("matched_queries", [])) if t is not None]
+    if not tiers or any(tier.shows not in TOPICS for tier in tiers):
+        return None
+    best = max(tiers, key=lambda tier: tier.boost)
+    if best.shows == "description":
+        return "description"
+    value = best_alternate(hit.get("highlight", {}).get(best.field, []), text)
+    return f"{TOPIC_NAMES[best.shows]}: {value}" if value else TOPIC_NAMES[best.shows]
 
 
 # --- running it --------------------------------------------------------------------------------
@@ -413,14 +482,14 @@ class Suggestions:
 
 
 def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,
-            exclude: Iterable[str] = (), timeout: float | None = None) -> Suggestions:
+            exclude: Iterable[str] = (), timeout: float | None = None, offset: int = 0) -> Suggestions:
     """Suggestions for `text` from the `target` alias. Raises opensearchpy's errors as they come:
     the caller decides what a person sees when the search service is down."""
     if target not in TARGETS:
         raise ValueError(f"unknown autocomplete target {target!r}; choose one of {', '.join(TARGETS)}")
     if not is_searchable(text):
         return Suggestions(text, 0, [])
-    body = build_autocomplete_query(text, size, target, exclude)
+    body = build_autocomplete_query(text, size, target, exclude, offset)
     params = {"request_timeout": timeout} if timeout else {}
     resp = client.search(index=INDICES[target].alias(index_prefix), body=body, **params)
     return Suggestions(text, resp["hits"]["total"]["value"], parse_autocomplete_response(resp, text, target),
