@@ -72,7 +72,8 @@ INDICES: dict[str, IndexSpec] = {
     # Skills have ~29,000 concepts with ~115,000 alternative labels: their own, leaner family
     # (no start-of-alternative-label grams, no term vectors) halves the time to build the index.
     "skills": IndexSpec("skills", "skills", 1),
-    "credentials": IndexSpec("credentials", "credentials", 1),
+    # v2: "A+" is a word ("aplus"), not a stop word and an operator; did-you-mean fixes first letters.
+    "credentials": IndexSpec("credentials", "credentials", 2),
 }
 
 # What `catalog index reindex TARGET` means.

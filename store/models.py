@@ -200,6 +200,21 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class PasswordReset(Base):
+    """A password-reset link sent by mail: single use, short-lived, kept only as a hash."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the secret in the link: a copy of the database cannot reset anyone's password.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set when the link is used, or when another link or a password change makes it void.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 # --- Credentials ------------------------------------------------------------------------------
 
 

@@ -76,6 +76,22 @@ def _count_from_env(name: str, default: int, lowest: int) -> int:
     if value is None or value < lowest:
         raise ConfigurationError(f"{name} is {raw!r}; it must be a whole number of at least {lowest}")
     return value
+def _int_setting(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ConfigurationError(f"{name} is {value!r}; it must be a whole number")
+    return int(value)
+
+
+def _flag_setting(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ConfigurationError(f"{name} is {value!r}; use true or false")
+    return value in ("1", "true", "yes", "on")
 
 
 def _default_database_url() -> str:
@@ -121,6 +137,18 @@ class Settings:
     def index_shape(self, family: str) -> tuple[int, int]:
         """(shards, replicas) for an index family from INDEX_FAMILIES."""
         return getattr(self, f"{family}_shards"), getattr(self, f"{family}_replicas")
+    # Outgoing mail (password resets) over SMTP: catalog/mail.py. `make dev` points these at the
+    # local aiosmtpd server that scripts/mail-local runs (port 8025, messages in instance/mail/).
+    mail_server: str = "127.0.0.1"
+    mail_port: int = 25
+    mail_username: str = ""
+    mail_password: str = ""
+    mail_use_tls: bool = False
+    mail_from: str = "Credential Catalog <no-reply@localhost>"
+    # The address people reach the site at, e.g. https://credentials.example.gov; links in mail
+    # start with it. Empty: the request's own host, which a forged Host header can change, so
+    # set it in production.
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -134,6 +162,13 @@ class Settings:
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
             "ctdl_base_uri": os.environ.get("CTDL_BASE_URI") or cls.ctdl_base_uri,
+            "mail_server": os.environ.get("MAIL_SERVER") or cls.mail_server,
+            "mail_port": _int_setting("MAIL_PORT", cls.mail_port),
+            "mail_username": os.environ.get("MAIL_USERNAME", cls.mail_username),
+            "mail_password": os.environ.get("MAIL_PASSWORD", cls.mail_password),
+            "mail_use_tls": _flag_setting("MAIL_USE_TLS", cls.mail_use_tls),
+            "mail_from": os.environ.get("MAIL_FROM") or cls.mail_from,
+            "public_url": os.environ.get("PUBLIC_URL", cls.public_url).rstrip("/"),
         }
         for family in INDEX_FAMILIES:
             for part, lowest in (("shards", 1), ("replicas", 0)):

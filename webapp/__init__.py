@@ -51,9 +51,15 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     from webapp.accounts.views import bp as accounts_bp
     from webapp.accounts.organizations import bp as organizations_bp
+    from webapp.accounts.leaving import bp as leaving_bp
+    from webapp.accounts.passwords import bp as passwords_bp
+    from webapp.accounts.tokens import bp as tokens_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(passwords_bp)
+    app.register_blueprint(leaving_bp)
 
     from webapp.api.autocomplete import bp as autocomplete_bp
     from webapp.api.suggest import bp as suggest_bp

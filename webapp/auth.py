@@ -196,6 +196,21 @@ def can_manage_org(user: User | None, org_id: int) -> bool:
     return is_org_admin(user, org_id) or bool(user is not None and getattr(user, "is_platform_admin", False))
 
 
+def session_login_required(view):
+    """A logged-in browser session, never an API token: the pages that manage tokens, the
+    password and the account itself must not be reachable with a token (a leaked token could
+    otherwise mint more tokens or delete its owner)."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("bearer_user") is not None:
+            abort(403, description="Manage your account in the browser, logged in; API tokens cannot.")
+        if current_actor() is None:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 def platform_admin_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):

@@ -34,13 +34,19 @@ LIMITED_BLUEPRINTS = {
 # Page endpoints that count against a blueprint's allowance: the search and browse pages run the
 # same OpenSearch queries as the JSON API, so scraping them must not be a way around its limit.
 SHARING_VIEWS = {"search.search_page": "api_public", "search.browse_page": "api_public"}
-# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords, and
-# creating accounts in bulk)
-LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT", "accounts.register": "REGISTER_RATE_LIMIT"}
+# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords, creating
+# accounts in bulk, and sending reset mail)
+LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT", "accounts.register": "REGISTER_RATE_LIMIT",
+                 # Each request may send a mail: few per address (and catalog.accounts.resets caps
+                 # the links per account, whichever addresses ask).
+                 "passwords.forgot_password": "PASSWORD_RESET_RATE_LIMIT",
+                 # The current password is guessed here as on the login form.
+                 "passwords.change_password": "LOGIN_RATE_LIMIT"}
 DEFAULT_LIMITS = {"PUBLIC_API_RATE_LIMIT": "120/minute", "AUTOCOMPLETE_RATE_LIMIT": "600/minute",
                   "LOGIN_RATE_LIMIT": "10/minute",
                   # A few people behind one office address may register in a morning; a script may not.
-                  "REGISTER_RATE_LIMIT": "5/minute;20/hour"}
+                  "REGISTER_RATE_LIMIT": "5/minute;20/hour",
+                  "PASSWORD_RESET_RATE_LIMIT": "5/minute;20/hour"}
 # A counter that cannot be reached within this long is treated as down (seconds).
 STORAGE_TIMEOUT = 0.25
 
