@@ -16,7 +16,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", REPO_ROOT / "instance"))
 
-ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY", "CATALOG_ENV")
+ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY", "CATALOG_ENV",
+             # Observability (docs/operations.md): log format, who may read /metrics.
+             "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOW")
 
 ENVIRONMENTS = ("production", "development", "test")
 MIN_SECRET_KEY_LENGTH = 32
@@ -73,6 +75,17 @@ class Settings:
     # The rebuild lock's time to live. Its holder renews it every third of this, so a holder that
     # died (a SIGKILLed worker) blocks the next rebuild for at most this long.
     rebuild_lock_seconds: float = 60.0
+    # --- observability (docs/operations.md) ---
+    # `text` or `json` (one object a line, with the request id; store/logs.py).
+    log_format: str = "text"
+    # Who may read GET /metrics: a client sending `Authorization: Bearer <metrics_token>`, or one
+    # whose address is in metrics_allow (addresses or CIDR networks). Loopback by default, so a
+    # Prometheus on the same host needs nothing and nobody else sees anything.
+    metrics_token: str = ""
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    # A Celery worker serves its metrics on this port (0: not at all; see workers/metrics.py).
+    worker_metrics_port: int = 0
+    worker_metrics_address: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -85,9 +98,49 @@ class Settings:
             "environment": os.environ.get("CATALOG_ENV", "").strip().lower() or cls.environment,
             "outbox_lease_seconds": float(os.environ.get("OUTBOX_LEASE_SECONDS", cls.outbox_lease_seconds)),
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
+            **_observability_from_env(),
         }
         values.update(overrides)
         if values["environment"] not in ENVIRONMENTS:
             raise ConfigurationError(f"CATALOG_ENV is {values['environment']!r}; "
                                      f"use one of {', '.join(ENVIRONMENTS[:-1])} or {ENVIRONMENTS[-1]}")
+        values["metrics_allow"] = parse_address_list(values.get("metrics_allow", cls.metrics_allow), "METRICS_ALLOW")
         return cls(**values)
+
+
+def _observability_from_env() -> dict:
+    values = {}
+    if "LOG_FORMAT" in os.environ:
+        values["log_format"] = os.environ["LOG_FORMAT"].strip().lower() or "text"
+        if values["log_format"] not in ("text", "json"):
+            raise ConfigurationError(f"LOG_FORMAT is {values['log_format']!r}; use text or json")
+    if "METRICS_TOKEN" in os.environ:
+        values["metrics_token"] = os.environ["METRICS_TOKEN"].strip()
+    if "METRICS_ALLOW" in os.environ:
+        values["metrics_allow"] = os.environ["METRICS_ALLOW"]
+    if os.environ.get("WORKER_METRICS_PORT", "").strip():
+        try:
+            values["worker_metrics_port"] = int(os.environ["WORKER_METRICS_PORT"])
+        except ValueError:
+            raise ConfigurationError(f"WORKER_METRICS_PORT is {os.environ['WORKER_METRICS_PORT']!r}; "
+                                     "use a port number, or 0 for no worker metrics") from None
+    if os.environ.get("WORKER_METRICS_ADDRESS", "").strip():
+        values["worker_metrics_address"] = os.environ["WORKER_METRICS_ADDRESS"].strip()
+    return values
+
+
+def parse_address_list(value: str | tuple | list, name: str) -> tuple[str, ...]:
+    """Addresses and CIDR networks, comma-separated or listed, checked and written as networks."""
+    import ipaddress
+
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    networks = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigurationError(f"{name} has {part!r}, which is not an IP address or network; "
+                                     "write e.g. 127.0.0.1, 10.0.0.0/8, ::1") from None
+    return tuple(networks)
