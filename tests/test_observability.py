@@ -306,3 +306,31 @@ def test_worker_and_web_count_the_relay_and_the_saves(stack, followed_publish):
     assert value(web, "catalog_outbox_pending") == 0
     assert value(web, "catalog_outbox_oldest_pending_age_seconds") == 0
     assert value(web, "catalog_outbox_dead_letters") == 0
+
+
+# --- compose: Prometheus scrapes the web app and every worker ---------------------------------
+
+
+def test_compose_prometheus_scrapes_web_and_every_worker():
+    """Docker cannot run here, so the files are checked against each other and the code."""
+    import ipaddress
+    import re
+
+    import yaml
+
+    from tests.test_compose import SERVICES, interpolate
+
+    prometheus = yaml.safe_load((ROOT / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
+    assert jobs["web"]["metrics_path"] == "/metrics" and jobs["web"]["static_configs"][0]["targets"] == ["web:5000"]
+    worker_env = SERVICES["worker"]["environment"]
+    assert jobs["worker"]["dns_sd_configs"][0] == {"names": ["worker"], "type": "A",
+                                                   "port": int(worker_env["WORKER_METRICS_PORT"])}
+    assert worker_env["WORKER_METRICS_ADDRESS"] == "0.0.0.0" and worker_env["PROMETHEUS_MULTIPROC_DIR"]
+    assert "./prometheus.yml:/etc/prometheus/prometheus.yml:ro" in SERVICES["prometheus"]["volumes"]
+    # The web app runs with gunicorn.conf.py (the multiprocess directory and child_exit), in the image too.
+    assert SERVICES["web"]["command"][1:3] == ["-c", "gunicorn.conf.py"]
+    assert re.search(r"COPY .*gunicorn\.conf\.py", (ROOT / "Dockerfile").read_text())
+    # Prometheus reaches the web app from a compose network address, which the default allowlist admits.
+    allow = parse_address_list(interpolate(SERVICES["web"]["environment"]["METRICS_ALLOW"], {}), "METRICS_ALLOW")
+    assert any(ipaddress.ip_address("172.18.0.5") in ipaddress.ip_network(n) for n in allow)
