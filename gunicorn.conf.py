@@ -19,8 +19,9 @@ import os
 import tempfile
 
 # Before anything imports prometheus_client: the workers (forked from this process) inherit it.
+_OWN_DIRECTORY = None
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="catalog-web-metrics-")
+    _OWN_DIRECTORY = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="catalog-web-metrics-")
 
 # gthread: threads wait on OpenSearch and Redis without holding a process; see docs/operations.md
 # ("Capacity of one web node") for the sizing measured on two cores.
@@ -31,6 +32,13 @@ def on_starting(server) -> None:
     from indexer.metrics import reset_multiprocess_dir
 
     reset_multiprocess_dir(os.environ["PROMETHEUS_MULTIPROC_DIR"], keep_pid=os.getpid())
+
+
+def on_exit(server) -> None:
+    if _OWN_DIRECTORY:  # made above for this server alone: nobody reads it after this
+        import shutil
+
+        shutil.rmtree(_OWN_DIRECTORY, ignore_errors=True)
 
 
 def child_exit(server, worker) -> None:
