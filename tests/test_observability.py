@@ -225,11 +225,12 @@ def _json_lines(path: Path) -> list[dict]:
 
 def test_metrics_page_adds_up_every_gunicorn_worker(stack):
     """A new connection per request, so both workers answer some; every scrape (whichever worker
-    serves it) counts them all."""
+    serves it) counts them all. (A 503 from a busy OpenSearch is timed too.)"""
     for text in ("nu", "wel", "elec", "te", "ca", "pl", "dr", "ma"):
-        assert requests.get(f"{stack.web}/api/v1/autocomplete/occupations", params={"q": text}, timeout=5).ok
+        answer = requests.get(f"{stack.web}/api/v1/autocomplete/occupations", params={"q": text}, timeout=5)
+        assert answer.status_code in (200, 503), answer.text
     for text in ("nurse", "welder", "driver"):
-        assert requests.get(f"{stack.web}/api/v1/search", params={"q": text}, timeout=5).ok
+        assert requests.get(f"{stack.web}/api/v1/search", params={"q": text}, timeout=5).status_code in (200, 503)
     for _ in range(3):
         page = _scrape(f"{stack.web}/metrics")
         assert value(page, "catalog_http_request_duration_seconds_count", endpoint="autocomplete") == 8

@@ -11,7 +11,7 @@ and returns the count with the key's time to live. It remembers that answer for 
 request in the calling thread, so the header lookups that follow are answered from memory.
 Enforcement is unchanged: the decision is still made on the count Redis returned atomically;
 only the headers read the remembered figures, which are the ones of this very hit.
-`forget()` (called at the end of every request, webapp/limits.py) drops them; they also go stale
+`forget_this_request()` (called at the end of every request, webapp/limits.py) drops them; they also go stale
 after MEMO_SECONDS so nothing outside a request ever reads an old count.
 
 The URI scheme is `catalog+redis://...` (or `catalog+rediss://`); limits finds the class by it.
@@ -26,6 +26,9 @@ from limits.storage import RedisStorage
 SCHEME_PREFIX = "catalog+"
 MEMO_SECONDS = 1.0
 
+# Per thread (a gunicorn thread serves one request at a time), shared by every storage instance.
+_remembered = threading.local()
+
 INCR_WITH_TTL = """
 local current = redis.call("incrby", KEYS[1], ARGV[2])
 if tonumber(current) == tonumber(ARGV[2]) then
@@ -39,26 +42,20 @@ class OneTripRedisStorage(RedisStorage):
     STORAGE_SCHEME = [f"{SCHEME_PREFIX}redis", f"{SCHEME_PREFIX}rediss"]
 
     def __init__(self, uri: str, **options) -> None:
-        self._memo = threading.local()
         super().__init__(uri.removeprefix(SCHEME_PREFIX), **options)
 
     def initialize_storage(self, uri: str) -> None:
         super().initialize_storage(uri)
         self.lua_incr_with_ttl = self.get_connection().register_script(INCR_WITH_TTL)
 
-    def _remembered(self) -> dict:
-        if not hasattr(self._memo, "hits"):
-            self._memo.hits = {}
-        return self._memo.hits
-
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         count, ttl = self.lua_incr_with_ttl([self.prefixed_key(key)], [expiry, amount])
         now = time.time()
-        self._remembered()[key] = (int(count), now + max(int(ttl), 0), now)
+        _hits()[(id(self), key)] = (int(count), now + max(int(ttl), 0), now)
         return int(count)
 
     def _fresh(self, key: str):
-        hit = self._remembered().get(key)
+        hit = _hits().get((id(self), key))
         if hit is not None and time.time() - hit[2] <= MEMO_SECONDS:
             return hit
         return None
@@ -71,9 +68,16 @@ class OneTripRedisStorage(RedisStorage):
         hit = self._fresh(key)
         return hit[1] if hit is not None else super().get_expiry(key)
 
-    def forget(self) -> None:
-        """Drop this thread's remembered hits (the end of a request)."""
-        self._memo.hits = {}
+
+def _hits() -> dict:
+    if not hasattr(_remembered, "hits"):
+        _remembered.hits = {}
+    return _remembered.hits
+
+
+def forget_this_request() -> None:
+    """Drop this thread's remembered hits (the end of a request)."""
+    _remembered.hits = {}
 
 
 def storage_uri(redis_url: str) -> str:

@@ -98,9 +98,7 @@ def init_app(app: Flask) -> Limiter:
 
     @app.teardown_request
     def _forget_counts(_exc) -> None:
-        storage = limiter.storage
-        if isinstance(storage, limit_storage.OneTripRedisStorage):
-            storage.forget()
+        limit_storage.forget_this_request()
 
     app.extensions["catalog_limiter"] = limiter
     return limiter
