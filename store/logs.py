@@ -64,5 +64,7 @@ def configure_logging(log_format: str, level: int | str = logging.INFO) -> None:
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # Python warnings (a library's DeprecationWarning, Celery's SecurityWarning) as log lines too.
+    logging.captureWarnings(True)
     for name, quiet_level in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(quiet_level)
