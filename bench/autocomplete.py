@@ -9,6 +9,7 @@ p50/p95/p99, achieved throughput, OpenSearch's own `took`, and endpoint/raw rati
 
     .venv/bin/python bench/autocomplete.py                 # builds a sandbox catalog, drops it after
     .venv/bin/python bench/autocomplete.py --prefix catalog- --rate 50 --seconds 20
+    .venv/bin/python bench/autocomplete.py --rates 50,100,150    # one server, three rates, a ratio table
     .venv/bin/python bench/autocomplete.py --vocabulary skills   # skills: ESCO and O*NET labels and the
                                                                  # everyday phrases, cut the same way
 
@@ -26,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import add_load_arguments, endpoint_then_raw, report, serving, session_per_thread  # noqa: E402
+from bench.load import (add_load_arguments, endpoint_then_raw, rates_of, ratio_table, report, serving,  # noqa: E402
+                        session_per_thread)
 from bench.sandbox import sandbox_catalog  # noqa: E402
 from indexer.autocomplete import build_autocomplete_query  # noqa: E402
 from indexer.client import web_client  # noqa: E402
@@ -72,9 +74,8 @@ def main() -> None:
     add_load_arguments(parser, rate=50.0, seconds=20.0)
     args = parser.parse_args()
     vocabulary = args.vocabulary
-    count = min(int(args.rate * args.seconds), MAX_REQUESTS)
-    texts = typed_prefixes(count, args.seed, vocabulary)
     warmup = typed_prefixes(200, args.seed + 1, vocabulary)
+    rows = []
 
     with sandbox_catalog(args.prefix) as settings:
         load_before = os.getloadavg()[0]
@@ -93,18 +94,23 @@ def main() -> None:
             def raw(text: str) -> tuple[None, float]:
                 return None, client.search(index=index, body=build_autocomplete_query(text, SIZE, vocabulary))["took"]
 
-            http, direct = endpoint_then_raw(
-                texts, warmup, args.rate, 100, args.clients, endpoint, raw, noun="requests", raw_noun="texts and bodies",
-                setup=f"(gunicorn {args.workers} workers x {args.threads} threads)")
-
-    print(f"\nresults (client-side latency unless noted); {os.cpu_count()} CPUs shared with OpenSearch and "
-          f"anything else running, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-    e, r, t = report(http, direct, f"endpoint GET /api/v1/autocomplete/{vocabulary}", "raw opensearch-py search")
-    print(f"  endpoint/raw: p50 {e[50] / r[50]:.2f}x  p95 {e[95] / r[95]:.2f}x   "
-          f"(Flask + HTTP overhead p50 {e[50] - r[50]:.1f} ms; raw minus took p50 {r[50] - t[50]:.1f} ms)")
-    print(f"  targets: endpoint p95 <= 20 ms: {'met' if e[95] <= 20 else 'MISSED'} ({e[95]:.1f}); "
-          f"overhead <= 1.5x raw: {'met' if e[95] / r[95] <= 1.5 and e[50] / r[50] <= 1.5 else 'MISSED'}")
-
+            for rate in rates_of(args):
+                count = min(int(rate * args.seconds), MAX_REQUESTS)
+                texts = typed_prefixes(count, args.seed, vocabulary)
+                http, direct = endpoint_then_raw(
+                    texts, warmup, rate, 100, args.clients, endpoint, raw, noun="requests",
+                    raw_noun="texts and bodies", setup=f"(gunicorn {args.workers} workers x {args.threads} threads)")
+                print(f"\nresults at {rate:g} req/s (client-side latency unless noted); {os.cpu_count()} CPUs shared "
+                      f"with OpenSearch and anything else running, load average {load_before:.1f} before, "
+                      f"{os.getloadavg()[0]:.1f} now")
+                e, r, t = report(http, direct, f"endpoint GET /api/v1/autocomplete/{vocabulary}",
+                                 "raw opensearch-py search")
+                print(f"  endpoint/raw: p50 {e[50] / r[50]:.2f}x  p95 {e[95] / r[95]:.2f}x   "
+                      f"(Flask + HTTP overhead p50 {e[50] - r[50]:.1f} ms; raw minus took p50 {r[50] - t[50]:.1f} ms)")
+                print(f"  targets: endpoint p95 <= 20 ms: {'met' if e[95] <= 20 else 'MISSED'} ({e[95]:.1f}); "
+                      f"overhead <= 1.5x raw: {'met' if e[95] / r[95] <= 1.5 and e[50] / r[50] <= 1.5 else 'MISSED'}")
+                rows.append((rate, e, r))
+    ratio_table(rows)
 
 if __name__ == "__main__":
     main()

@@ -475,6 +475,8 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The web request that wrote the row (store/request_ids.py), for following one publish end to end.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 # --- CTDL ---------------------------------------------------------------------------------------

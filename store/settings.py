@@ -17,7 +17,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", REPO_ROOT / "instance"))
 
 ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY", "CATALOG_ENV",
-             "CREDENTIALS_SHARDS", "CREDENTIALS_REPLICAS", "VOCABULARY_SHARDS", "VOCABULARY_REPLICAS")
+             "CREDENTIALS_SHARDS", "CREDENTIALS_REPLICAS", "VOCABULARY_SHARDS", "VOCABULARY_REPLICAS",
+             # Observability (docs/operations.md): log format, who may read /metrics.
+             "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOW")
 
 # Index families and the settings that shape them (shards, replicas): `credentials` is the one
 # index that grows with the registry; `vocabulary` covers every taxonomy index (occupations,
@@ -128,15 +130,6 @@ class Settings:
     vocabulary_replicas: int = 0
     # Where CTDL records live: a record's @id is this followed by its CTID (catalog/ctdl/export.py).
     ctdl_base_uri: str = "https://credentialengineregistry.org/resources/"
-
-    @property
-    def opensearch_hosts(self) -> list[str]:
-        """OPENSEARCH_URL as a list: `http://a:9200,http://b:9200` names two nodes of one cluster."""
-        return opensearch_hosts(self.opensearch_url)
-
-    def index_shape(self, family: str) -> tuple[int, int]:
-        """(shards, replicas) for an index family from INDEX_FAMILIES."""
-        return getattr(self, f"{family}_shards"), getattr(self, f"{family}_replicas")
     # Outgoing mail (password resets) over SMTP: catalog/mail.py. `make dev` points these at the
     # local aiosmtpd server that scripts/mail-local runs (port 8025, messages in instance/mail/).
     mail_server: str = "127.0.0.1"
@@ -149,6 +142,26 @@ class Settings:
     # start with it. Empty: the request's own host, which a forged Host header can change, so
     # set it in production.
     public_url: str = ""
+    # --- observability (docs/operations.md) ---
+    # `text` or `json` (one object a line, with the request id; store/logs.py).
+    log_format: str = "text"
+    # Who may read GET /metrics: a client sending `Authorization: Bearer <metrics_token>`, or one
+    # whose address is in metrics_allow (addresses or CIDR networks). Loopback by default, so a
+    # Prometheus on the same host needs nothing and nobody else sees anything.
+    metrics_token: str = ""
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    # A Celery worker serves its metrics on this port (0: not at all; see workers/metrics.py).
+    worker_metrics_port: int = 0
+    worker_metrics_address: str = "127.0.0.1"
+
+    @property
+    def opensearch_hosts(self) -> list[str]:
+        """OPENSEARCH_URL as a list: `http://a:9200,http://b:9200` names two nodes of one cluster."""
+        return opensearch_hosts(self.opensearch_url)
+
+    def index_shape(self, family: str) -> tuple[int, int]:
+        """(shards, replicas) for an index family from INDEX_FAMILIES."""
+        return getattr(self, f"{family}_shards"), getattr(self, f"{family}_replicas")
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -169,6 +182,7 @@ class Settings:
             "mail_use_tls": _flag_setting("MAIL_USE_TLS", cls.mail_use_tls),
             "mail_from": os.environ.get("MAIL_FROM") or cls.mail_from,
             "public_url": os.environ.get("PUBLIC_URL", cls.public_url).rstrip("/"),
+            **_observability_from_env(),
         }
         for family in INDEX_FAMILIES:
             for part, lowest in (("shards", 1), ("replicas", 0)):
@@ -178,4 +192,43 @@ class Settings:
         if values["environment"] not in ENVIRONMENTS:
             raise ConfigurationError(f"CATALOG_ENV is {values['environment']!r}; "
                                      f"use one of {', '.join(ENVIRONMENTS[:-1])} or {ENVIRONMENTS[-1]}")
+        values["metrics_allow"] = parse_address_list(values.get("metrics_allow", cls.metrics_allow), "METRICS_ALLOW")
         return cls(**values)
+
+
+def _observability_from_env() -> dict:
+    values = {}
+    if "LOG_FORMAT" in os.environ:
+        values["log_format"] = os.environ["LOG_FORMAT"].strip().lower() or "text"
+        if values["log_format"] not in ("text", "json"):
+            raise ConfigurationError(f"LOG_FORMAT is {values['log_format']!r}; use text or json")
+    if "METRICS_TOKEN" in os.environ:
+        values["metrics_token"] = os.environ["METRICS_TOKEN"].strip()
+    if "METRICS_ALLOW" in os.environ:
+        values["metrics_allow"] = os.environ["METRICS_ALLOW"]
+    if os.environ.get("WORKER_METRICS_PORT", "").strip():
+        try:
+            values["worker_metrics_port"] = int(os.environ["WORKER_METRICS_PORT"])
+        except ValueError:
+            raise ConfigurationError(f"WORKER_METRICS_PORT is {os.environ['WORKER_METRICS_PORT']!r}; "
+                                     "use a port number, or 0 for no worker metrics") from None
+    if os.environ.get("WORKER_METRICS_ADDRESS", "").strip():
+        values["worker_metrics_address"] = os.environ["WORKER_METRICS_ADDRESS"].strip()
+    return values
+
+
+def parse_address_list(value: str | tuple | list, name: str) -> tuple[str, ...]:
+    """Addresses and CIDR networks, comma-separated or listed, checked and written as networks."""
+    import ipaddress
+
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    networks = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigurationError(f"{name} has {part!r}, which is not an IP address or network; "
+                                     "write e.g. 127.0.0.1, 10.0.0.0/8, ::1") from None
+    return tuple(networks)

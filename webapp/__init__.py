@@ -29,7 +29,15 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     # Keep keys in the order the code builds them (JSON_SORT_KEYS is gone from Flask 3).
     app.json.sort_keys = False
 
-    from webapp import converters, database, errors
+    if settings.log_format == "json":
+        from store.logs import configure_logging
+
+        configure_logging("json")
+    from webapp import converters, database, errors, metrics, request_ids
+
+    # First: every later hook and log line of a request may use its id; timing wraps it all.
+    request_ids.init_app(app)
+    metrics.init_app(app)
 
     database.init_app(app)
     errors.init_app(app)

@@ -43,6 +43,10 @@ login_manager.login_message = "Log in to continue."
 login_manager.login_message_category = "info"
 csrf = CSRFProtect()
 
+# Endpoints that read `Authorization: Bearer` as their own secret, not as an API token
+# (webapp/metrics.py checks METRICS_TOKEN).
+OWN_BEARER_ENDPOINTS = frozenset({"metrics.metrics"})
+
 # last_used_at is kept to the minute: read-only API traffic must not become one write per request
 # (on SQLite every write takes the database-wide lock).
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -96,6 +100,8 @@ def user_from_bearer(header: str | None) -> User:
 
 def _authenticate_then_check_csrf():
     """First before_request hook: settle who is asking before anything reads current_user."""
+    if request.endpoint in OWN_BEARER_ENDPOINTS:
+        return None
     header = _bearer_header()
     if header is not None:
         g.bearer_user = user_from_bearer(header)

@@ -10,6 +10,9 @@ Redis is down or slow, the limiter counts in process memory instead (in_memory_f
 short socket timeouts) and swallows storage errors: the API keeps answering, limits get looser
 for a while, and nobody sees a 500 because the counter store hiccupped.
 
+Counters are kept by webapp/limit_storage.py, which counts a hit and reads the window for the
+headers in one Redis round trip (Flask-Limiter's stock Redis storage needs three).
+
 Apps built with TESTING=True leave limiting off unless RATELIMIT_ENABLED says otherwise, so the
 suite's many requests from 127.0.0.1 do not throttle each other; the rate-limit tests turn it on.
 Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so the client IP is the real one.
@@ -20,6 +23,7 @@ from flask import Flask, current_app, render_template, request, url_for
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from webapp import limit_storage
 from webapp.errors import json_error
 
 # blueprint name -> the config key that holds its limit
@@ -76,7 +80,7 @@ def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     limiter = Limiter(
         get_remote_address,
-        storage_uri=settings.redis_url,
+        storage_uri=limit_storage.storage_uri(settings.redis_url),
         storage_options={"socket_timeout": STORAGE_TIMEOUT, "socket_connect_timeout": STORAGE_TIMEOUT},
         key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", f"{settings.index_prefix}ratelimit"),
         headers_enabled=True,
@@ -98,5 +102,10 @@ def init_app(app: Flask) -> Limiter:
             app.view_functions[endpoint] = limiter.limit(_limit_from_config(key), methods=["POST"])(
                 app.view_functions[endpoint])
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+    @app.teardown_request
+    def _forget_counts(_exc) -> None:
+        limit_storage.forget_this_request()
+
     app.extensions["catalog_limiter"] = limiter
     return limiter

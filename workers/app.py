@@ -69,6 +69,12 @@ def make_celery(settings: Settings | None = None, set_as_current: bool = True) -
         },
     )
     app.conf.settings = settings
+    if set_as_current:
+        # The workers' own app (not a nudge's sender): its metrics page and, when asked, JSON logs.
+        from workers import observability
+
+        if settings.log_format == "json":
+            observability.use_json_logs()
     app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
     return app
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from indexer.client import web_client
 from indexer.documents import Lookups, build_credential_document
 from indexer.facets import label_values
+from indexer.metrics import count_opensearch_error
 from indexer.search import SearchRequest, SearchResult, search
 from indexer.sources import load_credentials
 from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES, LANGUAGES
@@ -53,13 +54,16 @@ def run_search(settings: Settings, session: Session, search_request: SearchReque
     try:
         result = search(client, settings.index_prefix, search_request, timeout=settings.web_timeout)
     except NotFoundError as exc:
+        count_opensearch_error("search", exc)
         log.error("search: no credentials index under %r: %s", settings.index_prefix, exc)
         raise SearchUnavailable("search is not set up yet; an operator can run "
                                 "`catalog index reindex credentials`") from exc
     except SearchConnectionError as exc:
+        count_opensearch_error("search", exc)
         log.warning("search: OpenSearch at %s is unreachable or slow: %s", settings.opensearch_url, exc)
         raise SearchUnavailable("search is temporarily unavailable; try again in a moment") from exc
     except TransportError as exc:
+        count_opensearch_error("search", exc)
         log.error("search %r failed: %s", search_request, exc)
         raise SearchUnavailable("search could not answer right now; try again in a moment") from exc
     label_facets(session, result)
