@@ -6,6 +6,7 @@ delays an update until the next beat tick, and running one twice writes the same
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 
 from store.settings import Settings
 
@@ -80,3 +81,19 @@ def make_celery(settings: Settings | None = None, set_as_current: bool = True) -
 
 
 celery_app = make_celery()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _wake_the_relay_after_task_commits(**_kwargs) -> None:
+    """A task that writes the outbox (an import job) wakes the relay as a web request does.
+
+    Without this a worker's commits wait for beat's next tick, and where no beat runs (a test's
+    worker) they wait for the next edit. `worker_init` covers the solo pool, which runs tasks in
+    the main process; `worker_process_init` each forked pool process.
+    """
+    from store.outbox import set_nudge
+    from workers.nudge import nudge_relay
+
+    set_nudge(nudge_relay)
+
