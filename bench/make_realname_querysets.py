@@ -11,6 +11,9 @@ files, trimmed to the columns used, in querysets/sources/):
                     have to official licence titles. `(Alternate Title: X)` gives X as a query too.
     bls_direct      BLS 2018 SOC direct-match titles ("CEO", "Head Start Director")
     etpl_program    Texas ETPL programme names, expected: the programme's O*NET codes
+    etpl_credential the credential names the same rows lead to ("CompTIA Security+", "CCNA",
+                    "Class A CDL"), expected: the programme's O*NET codes. Vendor names that no
+                    taxonomy carries: this class measures that gap.
   programs_realnames.tsv
     etpl_program    Texas ETPL programme names, expected: the programme's CIP code
 
@@ -92,8 +95,8 @@ def bls(codes: Codes) -> list[tuple[str, set[str]]]:
             for r in _rows("bls_soc2018_direct_match_titles.csv") if codes.by_soc.get(r["2018 SOC Code"])]
 
 
-def etpl(codes: Codes, cips: set[str]) -> tuple[list, list]:
-    occupations, programs = [], []
+def etpl(codes: Codes, cips: set[str]) -> tuple[list, list, list]:
+    occupations, programs, credentials = [], [], []
     for r in _rows("texas_twc_etpl_programs.csv"):
         name = " ".join(r["Program Name"].split())
         expected = set()
@@ -101,13 +104,16 @@ def etpl(codes: Codes, cips: set[str]) -> tuple[list, list]:
             expected |= codes.occupations(r[column], "etpl")
         if expected:
             occupations.append((name, expected))
+            credential = " ".join(r["Associted Credential Name"].split())
+            if len(credential) > 2 and not credential.isdigit():
+                credentials.append((credential, expected))
         cip = r["Instructional Program (CIP) Code"].strip()
         if cip.isdigit() and len(cip) <= 6:
             cip = cip.zfill(6)
             cip = f"{cip[:2]}.{cip[2:]}"
             if cip in cips:
                 programs.append((name, {cip}))
-    return occupations, programs
+    return occupations, programs, credentials
 
 
 def merged(pairs: list[tuple[str, set[str]]]) -> dict[str, tuple[str, set[str]]]:
@@ -144,11 +150,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     codes = Codes()
     cips = {c.code for c in read_cip() if len(c.code) == 7}
-    etpl_occupations, etpl_programs = etpl(codes, cips)
+    etpl_occupations, etpl_programs, etpl_credentials = etpl(codes, cips)
     write(OUT / "occupations_realnames.tsv", {
         "rapids_title": sample(rapids(codes), args.per_class * 4, rng),
         "bls_direct": sample(bls(codes), args.per_class, rng),
         "etpl_program": sample(etpl_occupations, args.per_class, rng),
+        "etpl_credential": sample(etpl_credentials, args.per_class, rng),
     })
     write(OUT / "programs_realnames.tsv", {"etpl_program": sample(etpl_programs, args.per_class * 2, rng)})
     print("codes dropped (no O*NET 2010 or 2019 occupation): "

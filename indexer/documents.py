@@ -42,11 +42,10 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
     occupations themselves (`crosswalk`, entries from crosswalk_entry), whose titles and alternate
     titles autocomplete searches (`occupation_titles`, `occupation_alt_titles`) and names in its
     "how it matched" line ("via Nursing Assistants")."""
-    crosswalk = list(crosswalk or [])
     links = concept.links or {}
     detail = links.get("level") or links.get("kind") or ""
     occupations = links.get("occupations") or {}
-    return {
+    doc = {
         "id": concept.code,
         "code": concept.code,
         "code_norm": code_variants(concept.code),
@@ -68,10 +67,12 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
         "suggest_why": {feature_key(code): value[1] for code, value in occupations.items()},
         "cips": list(cips or []),
         "socs": list(links.get("soc") or []),
-        "occupation_titles": [entry["label"] for entry in crosswalk],
-        "occupation_alt_titles": [alt for entry in crosswalk for alt in entry["alt"]],
-        "crosswalk": crosswalk,
     }
+    if crosswalk:  # programmes only: the other families' mappings have no such fields
+        doc["occupation_titles"] = [entry["label"] for entry in crosswalk]
+        doc["occupation_alt_titles"] = [alt for entry in crosswalk for alt in entry["alt"]]
+        doc["crosswalk"] = list(crosswalk)
+    return doc
 
 
 # --- credentials -------------------------------------------------------------------------------
