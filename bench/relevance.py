@@ -45,7 +45,14 @@ sys.path.insert(0, str(ROOT))
 from bench import previous_autocomplete  # noqa: E402
 from bench.sandbox import sandbox_catalog  # noqa: E402
 
-from indexer.autocomplete import suggest  # noqa: E402
+from indexer.autocomplete import TARGETS as PROFILES  # noqa: E402
+from indexer.autocomplete import (  # noqa: E402
+    MAX_TEXT,
+    build_autocomplete_query,
+    is_searchable,
+    needs_second_step,
+)
+from indexer.relaxed import term_vectors_request, weights_from_term_vectors  # noqa: E402
 from indexer.client import bulk_client  # noqa: E402
 from indexer.registry import INDICES, VOCABULARIES  # noqa: E402
 
@@ -113,28 +120,59 @@ def read_queryset(path: Path) -> list[tuple[str, str, set[str]]]:
                 for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
-def ranked_codes(client, index: str, texts: list[str], build) -> list[list[str]]:
+def first_per_class(rows: list, n: int) -> list:
+    taken: dict[str, int] = defaultdict(int)
     out = []
-    for start in range(0, len(texts), BATCH):
+    for row in rows:
+        if taken[row[0]] < n:
+            taken[row[0]] += 1
+            out.append(row)
+    return out
+
+
+def ranked_codes(client, index: str, texts: list[str], build) -> list[list[str]]:
+    # Highlights only say which title matched; they do not change the order.
+    return ranked_bodies(client, index, [{k: v for k, v in build(text).items() if k != "highlight"}
+                                         for text in texts])
+
+
+def suggested_codes(client, prefix: str, vocabulary: str, texts: list[str]) -> tuple[list[list[str]], list[bool]]:
+    """What indexer.autocomplete.suggest answers, batched: the strict step for every text in
+    msearch batches, then, for the texts whose page it left short (needs_second_step), the word
+    weights (one _mtermvectors) and the relaxed step. Returns the ranked codes and, per text,
+    whether the relaxed step ran."""
+    index = INDICES[vocabulary].alias(prefix)
+    profile = PROFILES[vocabulary]
+    strict = ranked_codes(client, index, texts, lambda text: build_autocomplete_query(text, DEPTH, vocabulary))
+    second = [i for i, codes in enumerate(strict) if needs_second_step(profile, len(codes), DEPTH)
+              and is_searchable(texts[i])]
+    weights: dict[int, list] = {}
+    if profile.needs_weights:
+        for start in range(0, len(second), BATCH):
+            chunk = second[start:start + BATCH]
+            docs = [{"_index": index, **term_vectors_request(texts[i].strip()[:MAX_TEXT])} for i in chunk]
+            for i, vectors in zip(chunk, client.mtermvectors(body={"docs": docs})["docs"]):
+                weights[i] = weights_from_term_vectors(texts[i].strip()[:MAX_TEXT], vectors, profile.head_factor)
+    bodies = {i: build_autocomplete_query(texts[i], DEPTH, vocabulary, relaxed=True, weights=weights.get(i),
+                                          typos=not strict[i]) for i in second}
+    relaxed_codes = ranked_bodies(client, index, [bodies[i] for i in second])
+    ranked = list(strict)
+    for i, codes in zip(second, relaxed_codes):
+        ranked[i] = codes
+    return ranked, [i in bodies for i in range(len(texts))]
+
+
+def ranked_bodies(client, index: str, bodies: list[dict]) -> list[list[str]]:
+    out = []
+    for start in range(0, len(bodies), BATCH):
         lines = []
-        for text in texts[start:start + BATCH]:
-            lines += [{"index": index}, build(text)]
+        for body in bodies[start:start + BATCH]:
+            lines += [{"index": index}, {**body, "_source": ["code"]}]
         for resp in client.msearch(body=lines)["responses"]:
             if "error" in resp:
                 raise RuntimeError(f"query failed: {resp['error']}")
             out.append([hit["_source"].get("code", hit["_id"]) for hit in resp["hits"]["hits"]])
     return out
-
-
-def suggested_codes(client, prefix: str, vocabulary: str, texts: list[str]) -> tuple[list[list[str]], list[bool]]:
-    """What the product answers, one call of indexer.autocomplete.suggest per query, and whether
-    each answer needed the relaxed tiers."""
-    ranked, relaxed = [], []
-    for text in texts:
-        result = suggest(client, prefix, vocabulary, text, DEPTH)
-        ranked.append([item["code"] for item in result.items])
-        relaxed.append(result.relaxed)
-    return ranked, relaxed
 
 
 def build_previous_skills(client, prefix: str) -> str:
@@ -226,19 +264,26 @@ def main() -> None:
     parser.add_argument("--prefix", help="use the existing indices under this INDEX_PREFIX instead of building some")
     parser.add_argument("--vocabulary", choices=VOCABULARIES, action="append", help="only these (repeatable)")
     parser.add_argument("--misses", type=int, default=0, help="print this many failures per class")
+    parser.add_argument("--sets", choices=("all", "handtyped", "realnames"), default="all",
+                        help="which query sets (default: both)")
+    parser.add_argument("--per-class", type=int, default=0,
+                        help="only the first N queries of each class (default: all); a quicker run on a busy node")
     args = parser.parse_args()
     with sandbox_catalog(args.prefix) as settings:
         client = bulk_client(settings.opensearch_url)
         started = time.monotonic()
         total = 0
         for vocabulary in args.vocabulary or VOCABULARIES:
-            for name in (f"{vocabulary}.tsv", f"{vocabulary}_realnames.tsv"):
+            names = {"handtyped": [f"{vocabulary}.tsv"], "realnames": [f"{vocabulary}_realnames.tsv"]}
+            for name in names.get(args.sets, names["handtyped"] + names["realnames"]):
                 path = QUERYSETS / name
                 if not path.exists():
                     if "_realnames" not in name:
                         print(f"{path} is missing; run bench/make_querysets.py")
                     continue
                 rows = read_queryset(path)
+                if args.per_class:
+                    rows = first_per_class(rows, args.per_class)
                 total += len(rows)
                 report(vocabulary, evaluate(client, settings.index_prefix, vocabulary, rows), args.misses,
                        f"{vocabulary} ({name})")

@@ -101,8 +101,10 @@ class Tier:
     how: str
     shows: str
     graded: bool = False
-    # `weighted` tiers only: (field, factor, what a match there shows).
+    # `weighted` tiers only: (field, factor, what a match there shows), and the share of the
+    # words' weight a hit must match. Their score is their boost plus up to 0.8 of it.
     fields: tuple[tuple[str, float, str], ...] = ()
+    share: float = relaxing.MOST_SHARE
 
     @property
     def fuzzy(self) -> bool:
@@ -132,7 +134,8 @@ class Tier:
         weights: no word of the text is in the vocabulary)."""
         field, how = self.field, self.how
         if how == "weighted":
-            return relaxing.weighted_clause(weights or [], self.fields, self.name, self.boost, self.boost * 0.8)
+            return relaxing.weighted_clause(weights or [], self.fields, self.name, self.boost, self.boost * 0.8,
+                                            self.share)
         if how == "whole":
             query = {"match": {field: {"query": text}}}
         elif how == "words":
@@ -202,6 +205,8 @@ class Profile:
     # Fields fetched in the second step. It is not highlighted: highlighting the relaxed tiers'
     # stemmed fields doubled its time, so the alternate title is worked out from `alt_labels`.
     relaxed_source: tuple[str, ...] = ()
+    # How much more the head noun of a name counts than its other words (relaxed.word_weights).
+    head_factor: float = relaxing.HEAD_FACTOR
 
     def tier(self, name: str) -> Tier | None:
         name = name.split(":")[0]
@@ -257,6 +262,7 @@ CLEAN_TIERS = (
     Tier("alt_clean", 250, "alt_labels.stem", "clean_phrase", "alt"),
 )
 CONCEPT_FIELDS = (("label.stem", 1.0, "label"), ("alt_labels.stem", 0.85, "alt"), ("hidden_labels.stem", 0.85, "hidden"))
+PROGRAM_FIELDS = CONCEPT_FIELDS + (("occupation_titles", 0.7, "occupation"), ("occupation_alt_titles", 0.6, "occupation_alt"))
 
 VOCABULARY = Profile(
     tiers=STRICT_TIERS,
@@ -265,7 +271,8 @@ VOCABULARY = Profile(
     alternate_fields=("alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"),
     item=_concept_item,
     relaxed=CLEAN_TIERS + TYPO_TIERS + (
-        Tier("most_words", 40, "", "weighted", "label", graded=True, fields=CONCEPT_FIELDS),
+        Tier("most_words", 40, "", "weighted", "label", fields=CONCEPT_FIELDS),
+        Tier("some_words", 12, "", "weighted", "label", fields=CONCEPT_FIELDS, share=relaxing.SOME_SHARE),
     ),
     relaxed_source=("alt_labels",),
 )
@@ -281,9 +288,11 @@ PROGRAMS = Profile(
     relaxed=CLEAN_TIERS + TYPO_TIERS + (
         Tier("occupation_clean", 90, "occupation_titles", "clean_phrase", "occupation"),
         Tier("occupation_alt_clean", 80, "occupation_alt_titles", "clean_phrase", "occupation_alt"),
-        Tier("most_words", 20, "", "weighted", "label", graded=True, fields=CONCEPT_FIELDS + (
-            ("occupation_titles", 0.7, "occupation"), ("occupation_alt_titles", 0.6, "occupation_alt"))),
+        Tier("most_words", 20, "", "weighted", "label", fields=PROGRAM_FIELDS),
+        Tier("some_words", 8, "", "weighted", "label", fields=PROGRAM_FIELDS, share=relaxing.SOME_SHARE),
     ),
+    # Programme names end in "Technology", "Certificate Entry", "AAS": the last word is no head noun.
+    head_factor=1.0,
     relaxed_source=("alt_labels", "crosswalk"),
 )
 
@@ -541,6 +550,11 @@ class Suggestions:
         return {"query": self.query, "total": self.total, "items": self.items, "relaxed": self.relaxed}
 
 
+def needs_second_step(profile: Profile, strict_hits: int, size: int) -> bool:
+    """The relaxed tiers run only when the strict ones leave the page short."""
+    return bool(profile.relaxed) and strict_hits < clamp_size(size)
+
+
 def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,
             exclude: Iterable[str] = (), timeout: float | None = None) -> Suggestions:
     """Suggestions for `text` from the `target` alias. Raises opensearchpy's errors as they come:
@@ -554,9 +568,10 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
     resp = client.search(index=index, body=build_autocomplete_query(text, size, target, exclude), **params)
     took = resp.get("took", 0)
     strict_hits = len(resp["hits"]["hits"])
-    if profile.relaxed and strict_hits < clamp_size(size):
+    if needs_second_step(profile, strict_hits, size):
         text = text.strip()[:MAX_TEXT]
-        weights = relaxing.word_weights(client, index, text, timeout) if profile.needs_weights else None
+        weights = (relaxing.word_weights(client, index, text, timeout, profile.head_factor)
+                   if profile.needs_weights else None)
         body = build_autocomplete_query(text, size, target, exclude, relaxed=True, weights=weights,
                                         typos=strict_hits == 0)
         resp = client.search(index=index, body=body, **params)

@@ -49,8 +49,10 @@ _NOT_WORD = re.compile(r"[\W_]+")
 # The head noun counts this many times its informativeness; a noise word this share of it.
 HEAD_FACTOR = 2.0
 NOISE_FACTOR = 0.15
-# A hit must match words that carry at least this share of the query's weight.
+# A hit must match words that carry at least this share of the query's weight ("most words"); the
+# last tier takes any informative word (a quarter), so that a real name never dead-ends.
 MOST_SHARE = 0.5
+SOME_SHARE = 0.25
 
 
 def fold(text: str) -> str:
@@ -76,15 +78,16 @@ def clean_text(text: str) -> str:
     return " ".join(words) or fold(text)
 
 
-def head_words(text: str) -> set[str]:
-    """The head noun of a name: the last word that is not noise, before any qualifiers
-    ("STATIONARY ENGINEER, 2ND CLASS" -> engineer); folded."""
+def head_words(text: str) -> list[str]:
+    """Candidates for the head noun of a name, best last: the words that are not noise, before
+    any qualifiers ("STATIONARY ENGINEER, 2ND CLASS" -> [stationary, engineer]); folded. The
+    head is the last of them the vocabulary knows (see weights_from_term_vectors)."""
     main = _QUALIFIERS_START.split(text, maxsplit=1)[0]
     for candidate in (main, _PARENTHESES.sub(" ", text)):
         words = [w for w in fold(candidate).split() if not is_noise(w) and w != "and"]
         if words:
-            return {words[-1]}
-    return set()
+            return words
+    return []
 
 
 @dataclass(frozen=True)
@@ -102,25 +105,36 @@ def idf(doc_freq: int, doc_count: int) -> float:
     return math.log(1 + (doc_count - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
-def weights_from_term_vectors(text: str, vectors: dict) -> list[WordWeight]:
-    """Word weights for `text` from a term vectors answer about it (see word_weights). Words the
+def weights_from_term_vectors(text: str, vectors: dict, head_factor: float = HEAD_FACTOR) -> list[WordWeight]:
+    """Word weights for `text` from a term vectors answer about it (see word_weights). A word's
+    informativeness is counted among the concepts' own texts (`own_words`), or, for a word only
+    the crosswalked occupations use ("java" for programmes), among everything (`words`). Words the
     vocabulary does not use at all are left out: they cannot match, so they cannot count."""
-    field = next(iter(vectors.get("term_vectors", {}).values()), None)
-    if not field:
+    fields = vectors.get("term_vectors", {})
+    words, own = fields.get(WORDS_FIELD), fields.get(OWN_WORDS_FIELD) or {}
+    if not words:
         return []
-    doc_count = field.get("field_statistics", {}).get("doc_count", 0)
-    heads = head_words(text)
-    out: dict[str, WordWeight] = {}
-    for term, stats in field.get("terms", {}).items():
+    doc_count = words.get("field_statistics", {}).get("doc_count", 0)
+    own_count = own.get("field_statistics", {}).get("doc_count", 0)
+    found = []
+    for term, stats in words.get("terms", {}).items():
         doc_freq = stats.get("doc_freq", 0)
         if not doc_freq or not doc_count:
             continue
+        own_freq = own.get("terms", {}).get(term, {}).get("doc_freq", 0)
+        informative = idf(own_freq, own_count) if own_freq and own_count else idf(doc_freq, doc_count)
         typed = [fold(text[t["start_offset"]:t["end_offset"]]) for t in stats.get("tokens", []) if "start_offset" in t]
+        found.append((term, informative, typed))
+    candidates = head_words(text)
+    known = {w for _, _, typed in found for w in typed}
+    heads = [w for w in candidates if w in known][-1:]
+    out = []
+    for term, informative, typed in found:
         noise = bool(typed) and all(is_noise(w) for w in typed)
         head = any(w in heads for w in typed)
-        weight = idf(doc_freq, doc_count) * (HEAD_FACTOR if head else 1.0) * (NOISE_FACTOR if noise else 1.0)
-        out[term] = WordWeight(term, weight, head, noise)
-    return list(out.values())
+        weight = informative * (head_factor if head else 1.0) * (NOISE_FACTOR if noise else 1.0)
+        out.append(WordWeight(term, weight, head, noise))
+    return out
 
 
 class _Cache:
@@ -147,42 +161,49 @@ class _Cache:
 
 _WEIGHTS = _Cache()
 WORDS_FIELD = "words"  # every searchable text of a concept, stemmed (mappings/vocabulary-v3)
+OWN_WORDS_FIELD = "own_words"  # ... of its own: label, alternate and hidden labels
 
 
-def word_weights(client, index: str, text: str, timeout: float | None = None) -> list[WordWeight]:
+def term_vectors_request(text: str) -> dict:
+    """The term vectors request about `text` as an artificial document (also one `docs` entry
+    of `_mtermvectors`, which the relevance bench batches)."""
+    return {"doc": {WORDS_FIELD: text, OWN_WORDS_FIELD: text}, "fields": [WORDS_FIELD, OWN_WORDS_FIELD],
+            "term_statistics": True, "field_statistics": True, "positions": False, "offsets": True}
+
+
+def word_weights(client, index: str, text: str, timeout: float | None = None,
+                 head_factor: float = HEAD_FACTOR) -> list[WordWeight]:
     """How much each word of `text` tells, from the index's own statistics: one term vectors
     request on an artificial document, analysed as the index analyses its `words` field."""
-    key = (index, text)
+    key = (index, text, head_factor)
     cached = _WEIGHTS.get(key)
     if cached is not None:
         return cached
     params = {"request_timeout": timeout} if timeout else {}
-    vectors = client.termvectors(index=index, body={
-        "doc": {WORDS_FIELD: text}, "fields": [WORDS_FIELD], "term_statistics": True, "field_statistics": True,
-        "positions": False, "offsets": True}, **params)
-    weights = weights_from_term_vectors(text, vectors)
+    vectors = client.termvectors(index=index, body=term_vectors_request(text), **params)
+    weights = weights_from_term_vectors(text, vectors, head_factor)
     _WEIGHTS.put(key, weights)
     return weights
 
 
 def weighted_clause(weights: list[WordWeight], fields: tuple[tuple[str, float, str], ...], name: str,
-                    base: float, spread: float) -> dict | None:
+                    base: float, spread: float, share: float = MOST_SHARE) -> dict | None:
     """A hit scores `base` plus up to `spread` for the weight of the words it matches, its best
-    field for each word counting (`fields`: (field, factor, what it shows)); hits below
-    MOST_SHARE of the whole weight are left out. Inner clauses are named `name:shows`, so the
+    field for each word counting (`fields`: (field, factor, what it shows)); hits below `share`
+    of the whole weight are left out. Inner clauses are named `name:shows`, so the
     answer says which field matched."""
     total = sum(w.weight for w in weights)
     if not weights or total <= 0:
         return None
     per_word = []
     for word in weights:
-        share = spread * word.weight / total
+        part = spread * word.weight / total
         per_word.append({"dis_max": {"queries": [
-            {"constant_score": {"filter": {"term": {field: word.term}}, "boost": share * factor,
+            {"constant_score": {"filter": {"term": {field: word.term}}, "boost": part * factor,
                                 "_name": f"{name}:{shows}"}}
             for field, factor, shows in fields]}})
     return {"bool": {
-        "must": [{"function_score": {"query": {"bool": {"should": per_word}}, "min_score": spread * MOST_SHARE}}],
+        "must": [{"function_score": {"query": {"bool": {"should": per_word}}, "min_score": spread * share}}],
         "should": [{"match_all": {"boost": base}}],
         "_name": name,
     }}

@@ -150,9 +150,9 @@ def test_clean_text_drops_qualifiers_and_noise(text, cleaned):
 
 
 def test_head_words_and_abbreviations():
-    assert head_words("STATIONARY ENGINEER, 2ND CLASS") == {"engineer"}
-    assert head_words("MASTER HVACR CONTRACTOR") == {"contractor"}
-    assert head_words("ELECTRICIAN (MAINTENANCE)") == {"electrician"}
+    assert head_words("STATIONARY ENGINEER, 2ND CLASS") == ["stationary", "engineer"]
+    assert head_words("MASTER HVACR CONTRACTOR") == ["hvacr", "contractor"]
+    assert head_words("ELECTRICIAN (MAINTENANCE)") == ["electrician"]
     assert abbreviations("Certified Public Accountant (CPA)") == ["CPA"]
     assert abbreviations("Electrician (maintenance)") == []
 
@@ -170,3 +170,8 @@ def test_weights_come_from_term_statistics_with_the_head_counting_double():
     assert weights["pharmacist"].head and not weights["hospit"].head
     assert weights["pharmacist"].weight > 2 * weights["hospit"].weight
     assert weights["traine"].noise and weights["traine"].weight < weights["hospit"].weight
+    # An unknown last word ("Nursing ... AAS") leaves the head to the last word the vocabulary knows.
+    nursing = {"term_vectors": {"words": {"field_statistics": {"doc_count": 1000}, "terms": {
+        "nurs": {"doc_freq": 50, "tokens": [{"start_offset": 0, "end_offset": 7}]},
+        "aa": {"doc_freq": 0, "tokens": [{"start_offset": 8, "end_offset": 11}]}}}}}
+    assert [(w.term, w.head) for w in weights_from_term_vectors("Nursing AAS", nursing)] == [("nurs", True)]
