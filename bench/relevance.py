@@ -51,6 +51,7 @@ from indexer.autocomplete import (  # noqa: E402
     build_autocomplete_query,
     is_searchable,
     needs_second_step,
+    wants_weights,
 )
 from indexer.relaxed import term_vectors_request, weights_from_term_vectors  # noqa: E402
 from indexer.client import bulk_client  # noqa: E402
@@ -147,9 +148,10 @@ def suggested_codes(client, prefix: str, vocabulary: str, texts: list[str]) -> t
     second = [i for i, codes in enumerate(strict) if needs_second_step(profile, len(codes), DEPTH)
               and is_searchable(texts[i])]
     weights: dict[int, list] = {}
-    if profile.needs_weights:
-        for start in range(0, len(second), BATCH):
-            chunk = second[start:start + BATCH]
+    weighed = [i for i in second if wants_weights(profile, texts[i].strip()[:MAX_TEXT], len(strict[i]))]
+    if weighed:
+        for start in range(0, len(weighed), BATCH):
+            chunk = weighed[start:start + BATCH]
             docs = [{"_index": index, **term_vectors_request(texts[i].strip()[:MAX_TEXT])} for i in chunk]
             for i, vectors in zip(chunk, client.mtermvectors(body={"docs": docs})["docs"]):
                 weights[i] = weights_from_term_vectors(texts[i].strip()[:MAX_TEXT], vectors, profile.head_factor)

@@ -555,6 +555,13 @@ def needs_second_step(profile: Profile, strict_hits: int, size: int) -> bool:
     return bool(profile.relaxed) and strict_hits < clamp_size(size)
 
 
+def wants_weights(profile: Profile, text: str, strict_hits: int) -> bool:
+    """Whether the second step weighs the words (one more request, for the weighted tiers): not
+    for one word that already matched strictly ("weld" typed on the way to "welder"), where most
+    of one word is that word, and the strict tiers have it."""
+    return profile.needs_weights and (strict_hits == 0 or len(relaxing.fold(text).split()) > 1)
+
+
 def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,
             exclude: Iterable[str] = (), timeout: float | None = None) -> Suggestions:
     """Suggestions for `text` from the `target` alias. Raises opensearchpy's errors as they come:
@@ -571,7 +578,7 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
     if needs_second_step(profile, strict_hits, size):
         text = text.strip()[:MAX_TEXT]
         weights = (relaxing.word_weights(client, index, text, timeout, profile.head_factor)
-                   if profile.needs_weights else None)
+                   if wants_weights(profile, text, strict_hits) else None)
         body = build_autocomplete_query(text, size, target, exclude, relaxed=True, weights=weights,
                                         typos=strict_hits == 0)
         resp = client.search(index=index, body=body, **params)
