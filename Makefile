@@ -43,12 +43,11 @@ services-down:
 dev: install services-up
 	@scripts/dev
 
-# The layer contracts, the whole suite on SQLite, then every test that touches the database
-# (marked `db` by tests/conftest.py) again on a throwaway PostgreSQL database.
+# The layer contracts, then the whole suite on SQLite and, beside it, every test that touches the
+# database (marked `db` by tests/conftest.py) on a throwaway PostgreSQL database (scripts/test-suite).
 test: install services-up browsers
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
-	CATALOG_TEST_DB=postgres $(VENV)/bin/pytest -m db $(PYTEST_ARGS)
+	scripts/test-suite $(PYTEST_ARGS)
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)

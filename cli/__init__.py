@@ -5,6 +5,8 @@
     catalog index init|reindex|status|verify|repair|drain|unlock|cleanup
     catalog orgs|users|tokens ...
     catalog demo load
+    catalog import table FILE --org ORG [--dry-run] [--map COLUMN=FIELD] [--report FILE.json]
+    catalog export table [--org ORG] --format csv|xlsx
 
 The CLI sits beside the web app, not inside it: it calls the domain (`catalog/`), the indexer and
 the workers directly, and reads its settings from the environment like every other process.
@@ -16,6 +18,8 @@ import click
 from cli.accounts import orgs, tokens, users
 from cli.db import db
 from cli.demo import demo
+from cli.export import export
+from cli.imports import import_
 from cli.index import index
 from cli.taxonomy import taxonomy
 from store.settings import Settings
@@ -29,5 +33,5 @@ def main(ctx: click.Context) -> None:
         ctx.obj = Settings.from_env()
 
 
-for command in (db, taxonomy, index, orgs, users, tokens, demo):
+for command in (db, taxonomy, index, orgs, users, tokens, demo, import_, export):
     main.add_command(command)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from opensearchpy import OpenSearch
@@ -37,6 +37,8 @@ MIN_CHARS = 2
 MAX_SIZE = 50
 MAX_TEXT = 200
 MAX_EXCLUDE = 200
+# "Show more" pages through a keyword's matches; OpenSearch's result window is 10,000 hits.
+MAX_OFFSET = 10_000 - MAX_SIZE
 # One edit in words of 5 or more characters, none in shorter ones: "regsitered" finds
 # "registered", but "cop" never turns into "cap" or "top". Text without such a word skips the
 # fuzzy tiers: they would only repeat the exact ones, at the price of expanding fuzzy terms.
@@ -90,7 +92,8 @@ class Tier:
               (relaxed.clean_text: "STATIONARY ENGINEER, 2ND CLASS" -> "stationary engineer")
       abbreviation  an abbreviation given in parentheses equals the field ("(CPA)")
       weighted  most of the words, weighted by informativeness, over `fields` (relaxed.weighted_clause)
-    `shows` says what a hit matched on: its label, an alternate title, or its code.
+    `shows` says what a hit matched on: its label, an alternate title, or its code; or, for a
+    credential found by what it is about, one of TOPICS (an occupation, a CIP programme, ...).
     A `graded` tier adds a thousandth of the clause's relevance to its boost: typo matches are
     ordered by how close they are before popularity gets a say, and still never leave their tier.
     """
@@ -207,6 +210,9 @@ class Profile:
     relaxed_source: tuple[str, ...] = ()
     # How much more the head noun of a name counts than its other words (relaxed.word_weights).
     head_factor: float = relaxing.HEAD_FACTOR
+    # Sectors: leave out a concept named exactly like its broader one (NAICS 4931 "Warehousing and
+    # Storage" under 493): the same name at the next level down is the same scope, its only child.
+    collapse_same_as_broader: bool = False
 
     def tier(self, name: str) -> Tier | None:
         name = name.split(":")[0]
@@ -226,6 +232,13 @@ def _concept_item(hit: dict) -> dict:
 def _skill_item(hit: dict) -> dict:
     item = _concept_item(hit)
     item["kind"] = hit["_source"].get("kind") or ""
+    return item
+
+
+def _sector_item(hit: dict) -> dict:
+    """A sector with its NAICS level ("subsector"), so 48 and 484 read apart at a glance."""
+    item = _concept_item(hit)
+    item["level"] = (hit["_source"].get("detail") or "").replace("_", " ")
     return item
 
 
@@ -335,6 +348,15 @@ SKILLS = Profile(
     kind_weights=(("tool", 0.8), ("technology", 0.9), ("ability", 0.9)),
 )
 
+# What a credential is about, for the related-credential picker: "hazmat" or "truck" names no
+# credential but is a keyword, an occupation or a CIP programme of several. These tiers sit below
+# every name tier, so a credential whose name matches always comes first. Fields are stemmed
+# (english_folded): "trucking" finds "truck drivers".
+TOPICS = {"keyword": "keywords", "occupation": "occupation_labels", "occupation_title": "occupation_terms",
+          "cip": "cip_labels", "description": "description"}
+TOPIC_NAMES = {"keyword": "keyword", "occupation": "occupation", "occupation_title": "occupation",
+               "cip": "CIP programme", "description": "description"}
+
 CREDENTIALS = Profile(
     tiers=(
         Tier("name_exact", 800, "name.sort", "keyword", "label"),
@@ -344,6 +366,11 @@ CREDENTIALS = Profile(
         Tier("alt_words", 300, "alternate_names.prefix", "phrase", "alt"),
         Tier("name_fuzzy", 200, "name.prefix", "fuzzy", "label", graded=True),
         Tier("alt_fuzzy", 100, "alternate_names.prefix", "fuzzy", "alt", graded=True),
+        Tier("about_keyword", 90, TOPICS["keyword"], "phrase", "keyword"),
+        Tier("about_occupation", 80, TOPICS["occupation"], "phrase", "occupation"),
+        Tier("about_occupation_title", 70, TOPICS["occupation_title"], "phrase", "occupation_title"),
+        Tier("about_cip", 60, TOPICS["cip"], "phrase", "cip"),
+        Tier("about_description", 10, TOPICS["description"], "words", "description", graded=True),
     ),
     source=("id", "name", "type"),
     sort=({"_score": "desc"}, {"name.sort": "asc"}, {"id": "asc"}),
@@ -351,10 +378,12 @@ CREDENTIALS = Profile(
     item=_credential_item,
 )
 
+SECTORS = replace(VOCABULARY, source=VOCABULARY.source + ("detail",), item=_sector_item, collapse_same_as_broader=True)
+
 # What `GET /api/v1/autocomplete/<target>` may ask for, and how each is searched.
 TARGETS: dict[str, Profile] = {
     "occupations": VOCABULARY,
-    "sectors": VOCABULARY,
+    "sectors": SECTORS,
     "programs": PROGRAMS,
     "skills": SKILLS,
     "credentials": CREDENTIALS,
@@ -378,12 +407,18 @@ def clamp_size(size: int) -> int:
     return max(1, min(int(size), MAX_SIZE))
 
 
+def clamp_offset(offset: int) -> int:
+    return max(0, min(int(offset), MAX_OFFSET))
+
+
 def build_autocomplete_query(text: str, size: int = 10, target: str = "occupations",
-                             exclude: Iterable[str] = (), relaxed: bool = False,
+                             exclude: Iterable[str] = (), offset: int = 0, relaxed: bool = False,
                              weights: list | None = None, typos: bool = True) -> dict:
     """The search body for `text` typed into the `target` field (a name from TARGETS): its strict
     tiers, and with `relaxed` the second step's tiers too (`weights` from relaxed.word_weights;
-    the typo tiers only with `typos`). Skills and credentials have one step: all their tiers."""
+    the typo tiers only with `typos`). Skills and credentials have one step: all their tiers.
+    `offset` skips that many hits, for "Show more" (the sort ends in a unique field, so pages never
+    overlap; the relaxed tiers rank below every strict one, so a relaxed page continues a strict one)."""
     profile = TARGETS[target]
     text = text.strip()[:MAX_TEXT]
     tiers = list(profile.tiers)
@@ -397,24 +432,44 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
                                     "functions": [{"filter": {"term": {"kind": kind}}, "weight": weight}
                                                   for kind, weight in profile.kind_weights]}}
     exclude = [e for e in exclude if e][:MAX_EXCLUDE]
-    if exclude:
-        query = {"bool": {"must": [query], "must_not": [{"ids": {"values": exclude}}]}}
-    highlighted = () if relaxed and profile.relaxed else profile.alternate_fields
+    must_not: list[dict] = [{"ids": {"values": exclude}}] if exclude else []
+    # Typed as a code ("4931"), the code is what the editor asked for: nothing is collapsed.
+    if profile.collapse_same_as_broader and not looks_like_code(text):
+        must_not.append(SAME_AS_BROADER)
+    if must_not:
+        query = {"bool": {"must": [query], "must_not": must_not}}
+    shown = () if relaxed and profile.relaxed else highlighted(profile)
     return {
+        "from": clamp_offset(offset),
         "size": clamp_size(size),
         "track_total_hits": True,
         "_source": list(profile.source + (profile.relaxed_source if relaxed else ())),
         "query": query,
         "sort": list(profile.sort),
         **({"highlight": {
-            "fields": {field: {} for field in highlighted},
+            "fields": {field: {} for field in shown},
             "number_of_fragments": 3,
             "fragment_size": 0,
             "order": "score",
             "pre_tags": [MARK_START],
             "post_tags": [MARK_END],
-        }} if highlighted else {}),
+        }} if shown else {}),
     }
+
+
+def highlighted(profile: Profile) -> tuple[str, ...]:
+    """Alternate titles, and the topic values that can be named ("occupation: Heavy ... Drivers");
+    a description is never quoted, only said to have matched."""
+    topics = tuple(t.field for t in profile.tiers if t.shows in TOPICS and t.shows != "description")
+    return profile.alternate_fields + topics
+
+
+# label.raw and broader_label are keywords with doc values; the vocabularies are a few thousand
+# concepts, so a script filter over them costs little.
+SAME_AS_BROADER = {"script": {"script": {
+    "source": "doc['broader_label'].size() > 0 && doc['label.raw'].size() > 0 "
+              "&& doc['broader_label'].value == doc['label.raw'].value",
+    "lang": "painless"}}}
 
 
 # --- reading the answer ------------------------------------------------------------------------
@@ -466,7 +521,7 @@ def _shows(hit: dict, profile: Profile) -> set[str]:
 
 def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
     """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
-    shows = _shows(hit, profile)
+    shows = _shows(hit, profile) - set(TOPICS)
     if "label" in shows or not shows:
         return None
     if "code" in shows:
@@ -531,8 +586,23 @@ def parse_autocomplete_response(resp: dict, text: str, target: str = "occupation
         item["relaxed"] = tier is not None and tier in profile.relaxed
         via = crosswalk_via(hit, text) if _shows(hit, profile) <= {"occupation", "occupation_alt"} else None
         item["via"] = via["label"] if via else None
+        if any(tier.shows in TOPICS for tier in profile.tiers):
+            item["about"] = about(hit, profile, text)
         items.append(item)
     return items
+
+
+def about(hit: dict, profile: Profile, text: str) -> str | None:
+    """How a credential found by its topic matched ("occupation: Heavy and Tractor-Trailer Truck
+    Drivers", "keyword: HazMat", "description"); None when its name or an alternate name did."""
+    tiers = [t for t in (profile.tier(name) for name in hit.get("matched_queries", [])) if t is not None]
+    if not tiers or any(tier.shows not in TOPICS for tier in tiers):
+        return None
+    best = max(tiers, key=lambda tier: tier.boost)
+    if best.shows == "description":
+        return "description"
+    value = best_alternate(hit.get("highlight", {}).get(best.field, []), text)
+    return f"{TOPIC_NAMES[best.shows]}: {value}" if value else TOPIC_NAMES[best.shows]
 
 
 # --- running it --------------------------------------------------------------------------------
@@ -563,7 +633,7 @@ def wants_weights(profile: Profile, text: str, strict_hits: int) -> bool:
 
 
 def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,
-            exclude: Iterable[str] = (), timeout: float | None = None) -> Suggestions:
+            exclude: Iterable[str] = (), timeout: float | None = None, offset: int = 0) -> Suggestions:
     """Suggestions for `text` from the `target` alias. Raises opensearchpy's errors as they come:
     the caller decides what a person sees when the search service is down."""
     if target not in TARGETS:
@@ -572,15 +642,17 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
         return Suggestions(text, 0, [])
     profile, index = TARGETS[target], INDICES[target].alias(index_prefix)
     params = {"request_timeout": timeout} if timeout else {}
-    resp = client.search(index=index, body=build_autocomplete_query(text, size, target, exclude), **params)
+    resp = client.search(index=index, body=build_autocomplete_query(text, size, target, exclude, offset), **params)
     took = resp.get("took", 0)
-    strict_hits = len(resp["hits"]["hits"])
-    if needs_second_step(profile, strict_hits, size):
+    # Whether anything matched strictly is the total, not this page: "Show more" past the strict
+    # hits must not bring typo noise that the first page left out.
+    strict_total = resp["hits"]["total"]["value"]
+    if needs_second_step(profile, len(resp["hits"]["hits"]), size):
         text = text.strip()[:MAX_TEXT]
         weights = (relaxing.word_weights(client, index, text, timeout, profile.head_factor)
-                   if wants_weights(profile, text, strict_hits) else None)
-        body = build_autocomplete_query(text, size, target, exclude, relaxed=True, weights=weights,
-                                        typos=strict_hits == 0)
+                   if wants_weights(profile, text, strict_total) else None)
+        body = build_autocomplete_query(text, size, target, exclude, offset, relaxed=True, weights=weights,
+                                        typos=strict_total == 0)
         resp = client.search(index=index, body=body, **params)
         return Suggestions(text, resp["hits"]["total"]["value"], parse_autocomplete_response(resp, text, target),
                            took + resp.get("took", 0), relaxed=True)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -200,6 +201,7 @@ class ApiToken(Base):
 
 class Credential(Base):
     __tablename__ = "credentials"
+    __table_args__ = (Index("ix_credentials_import_key", "org_id", "import_key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -233,6 +235,10 @@ class Credential(Base):
     # again, this is all of it that may still be shown: an archived credential's 410 page and
     # another organization's link to it. None: it was never published, so it is not public at all.
     last_published_name: Mapped[str | None] = mapped_column(String(MAX_LENGTH["name"]))
+    # Set by imports (catalog.imports): the source's own id, and the key a re-import matches on
+    # within the organization ("id:<external id>" or "name:<normalised name>|<provider>").
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    import_key: Mapped[str | None] = mapped_column(String(400))
 
     organization: Mapped[Organization] = relationship(lazy="joined")
     occupations: Mapped[list["CredentialOccupation"]] = relationship(
@@ -389,6 +395,37 @@ class RevisionEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ImportJob(Base):
+    """One uploaded file and what became of it: preview, dry run, the confirmed run, its report.
+
+    `kind` names the source format (`table` for CSV/XLSX, `ctdl` for Credential Engine JSON-LD),
+    so every importer shares the page, the worker task and the report. The upload is kept in the
+    row because the web process and the worker need not share a disk.
+    """
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="table")
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(300), default="")
+    upload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The mapping and flags (publish, create_providers, with_suggested_occupations).
+    options: Mapped[dict] = mapped_column(default=dict)
+    # uploaded -> queued -> running -> done | failed; dry_run says which kind of run it was.
+    state: Mapped[str] = mapped_column(String(16), default="uploaded")
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
+    done_rows: Mapped[int] = mapped_column(Integer, default=0)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization] = relationship(lazy="joined")
 
 
 # --- The outbox -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.autocomplete import (
+    SAME_AS_BROADER,
     CREDENTIALS,
     SKILLS,
     FUZZINESS,
@@ -214,7 +215,10 @@ def test_user_text_never_reaches_query_syntax(text, target):
     body = build_autocomplete_query(text, 10, target, relaxed=True, weights=[WordWeight("nurs", 2.0, head=True)])
     json.dumps(body)
     kinds = {k for k, _ in leaf_queries(body["query"])}
-    assert not kinds & {"query_string", "simple_query_string", "regexp", "wildcard", "script"}
+    assert not kinds & {"query_string", "simple_query_string", "regexp", "wildcard"}
+    # The one script is a constant (sectors named like their broader level), never user text.
+    constant = {json.dumps(SAME_AS_BROADER["script"]), json.dumps(SAME_AS_BROADER["script"]["script"])}
+    assert {json.dumps(v) for k, v in leaf_queries(body["query"]) if k == "script"} <= constant
     for clause in tier_clauses(body["query"]):
         if "span_near" in json.dumps(clause):
             assert clause["bool"]["must"][0]["span_near"]["clauses"], "no span query without words"
@@ -289,4 +293,4 @@ def test_parse_concepts_and_credentials():
             ["alt_words"], {"alternate_names.prefix": [mark("[CDL]-A")]}, _id="42")]}}
     assert parse_autocomplete_response(resp, "cdl", "credentials") == [
         {"id": "42", "code": "license", "label": "Commercial Driver's License Class A", "scheme": "credentials",
-         "matched": "CDL-A", "tier": "alt_words", "relaxed": False, "via": None}]
+         "matched": "CDL-A", "about": None, "tier": "alt_words", "relaxed": False, "via": None}]

@@ -73,3 +73,11 @@ def refresh_concept_counts() -> int:
 def purge_outbox() -> int:
     with session_scope(_settings().database_url) as session:
         return purge_done(session)
+
+
+@shared_task(name="workers.tasks.run_import_job", ignore_result=True)
+def run_import_job(job_id: int) -> dict | None:
+    """Run a queued import job (catalog.imports.jobs): a dry run or the confirmed import."""
+    from catalog.imports.jobs import run_job
+
+    return run_job(_settings(), job_id)

@@ -267,18 +267,25 @@ APPLY = {
 # --- the public operations ---------------------------------------------------------------------
 
 
-def create_credential(session: Session, user: User | None, org_id: int, details: dict) -> Credential:
-    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value)
+def create_credential(session: Session, user: User | None, org_id: int, details: dict,
+                      known: Known | None = None) -> Credential:
+    # Empty collections from the start: a new credential has none, and reading one would
+    # otherwise cost a query each once it is flushed (bulk imports create thousands). Not notes:
+    # add_note adds them by credential id, so that collection must load from the database.
+    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value, occupations=[],
+                            sectors=[], cips=[], relations=[], skills=[], custom_levels=[], programs=[])
     session.add(credential)
     before = section_snapshot(credential, "details")
-    _apply_details(session, credential, details, Known(session))
+    _apply_details(session, credential, details, known or Known(session))
     session.flush()
     _record(session, credential, user, "details", before, was_public=False)
     return credential
 
 
 def save_section(session: Session, user: User | None, credential: Credential, section: str, payload,
-                 base_revision: int | None = None) -> Credential:
+                 base_revision: int | None = None, known: Known | None = None) -> Credential:
+    """Apply one section's payload. `known` answers which codes, providers and targets exist; a
+    bulk import passes one that answers from lookups loaded once (catalog.imports.pipeline)."""
     if section not in APPLY:
         raise v.ValidationError({"section": f"unknown section {section!r}; one of {', '.join(APPLY)}"})
     if credential.status == Status.archived.value:
@@ -286,7 +293,7 @@ def save_section(session: Session, user: User | None, credential: Credential, se
     _check_conflict(session, credential, section, base_revision)
     before = section_snapshot(credential, section)
     renamed_from = credential.name
-    APPLY[section](session, credential, payload, Known(session))
+    APPLY[section](session, credential, payload, known or Known(session))
     if section_snapshot(credential, section) == before:
         return credential
     _record(session, credential, user, section, before, was_public=credential.status == Status.published.value)
@@ -343,7 +350,8 @@ def _record(session: Session, credential: Credential, user: User | None, section
     credential.updated_at = utcnow()
     if credential.status == Status.published.value:
         credential.last_published_name = credential.name  # public from this commit on
-    session.flush()
+    if credential.id is None:
+        session.flush()  # the entry needs the id; otherwise the commit (or next query) writes it all at once
     session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
                               user_id=user.id if user else None, section=section, changes=changes))
     if was_public or credential.status == Status.published.value:

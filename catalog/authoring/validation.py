@@ -222,13 +222,15 @@ def clean_relations(value, self_id: int | None, allowed_targets: dict[int, str],
             cip = (item.get("cip") or "").strip() if isinstance(item.get("cip"), str) else ""
             ctype = (item.get("type") or "").strip() if isinstance(item.get("type"), str) else ""
             name = _text(item.get("name"), f"{where}.name", errors, MAX_LENGTH["name"])
-            if cip not in known_cips:
-                errors[f"{where}.cip"] = f"unknown CIP code {cip!r}" if cip else "give a credential or a CIP code"
+            # An external credential is known by its CIP code or, when it has none (a licence an
+            # imported programme leads to), by its name.
+            if cip and cip not in known_cips or not cip and not name:
+                errors[f"{where}.cip"] = f"unknown CIP code {cip!r}" if cip else "give a credential, a CIP code or a name"
                 continue
             if ctype not in CREDENTIAL_TYPES:
                 errors[f"{where}.type"] = "choose a credential type"
                 continue
-            key = (kind, "external", cip, ctype)
+            key = (kind, "external", cip, ctype) if cip else (kind, "external", "", ctype, name.casefold())
             relation = {"kind": kind, "cip": cip, "type": ctype, "name": name}
         if key in seen:
             errors[where] = "duplicate relation"

@@ -4,7 +4,11 @@
 "related credential" fields). The answer is `{"query", "total", "items": [{"id", "code", "label",
 "scheme", "matched"}]}`; `matched` is the alternate title or code that matched when the label did
 not ("RN" for Registered Nurses). `exclude` (repeatable, or comma-separated) leaves ids out, so a
-picker need not offer what is already chosen.
+picker need not offer what is already chosen. `from` skips that many matches, so a keyword list
+can show every match a page at a time ("Show more"): ask for `from=50&size=50` after the first 50.
+Sectors leave out a NAICS level named exactly like the level above it (4931 under 493) unless a
+code is typed; each sector says its `level`. Credentials are also found by what they are about
+(keywords, occupations, CIP programmes, description), after every name match, and `about` says how.
 
 The data is public, so no login is needed. Errors are JSON `{"error", "message"}`: 400 for a bad
 `q` or `size`, 404 for an unknown vocabulary, 503 when the search service is down or slow. The
@@ -15,10 +19,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from opensearchpy.exceptions import TransportError
 
-from indexer.autocomplete import MAX_SIZE, MAX_TEXT, TARGETS, suggest
+from indexer.autocomplete import MAX_OFFSET, MAX_SIZE, MAX_TEXT, TARGETS, suggest
 from indexer.client import web_client
 from indexer.registry import VOCABULARIES
-from webapp.api.params import listed, search_unavailable, size_arg
+from webapp.api.params import listed, offset_arg, search_unavailable, size_arg
 from webapp.errors import json_error
 
 bp = Blueprint("autocomplete", __name__, url_prefix="/api/v1/autocomplete")
@@ -39,11 +43,14 @@ def autocomplete(vocabulary: str):
     size = size_arg(DEFAULT_SIZE, MAX_SIZE)
     if isinstance(size, Response):
         return size
+    offset = offset_arg(MAX_OFFSET)
+    if isinstance(offset, Response):
+        return offset
     settings = current_app.config["SETTINGS"]
     client = web_client(settings.opensearch_url, settings.web_timeout)
     try:
         result = suggest(client, settings.index_prefix, vocabulary, text, size, listed("exclude"),
-                         timeout=settings.web_timeout)
+                         timeout=settings.web_timeout, offset=offset)
     except TransportError as exc:
         return search_unavailable(exc, vocabulary, f"autocomplete {vocabulary} {text[:40]!r}")
     response = jsonify(result.as_json())

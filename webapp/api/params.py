@@ -28,6 +28,17 @@ def size_arg(default: int, maximum: int) -> int | Response:
     return min(size, maximum)
 
 
+def offset_arg(maximum: int) -> int | Response:
+    """`from`: how many matches to skip ("Show more"), 0 when absent; a 400 response when it is not
+    a whole number from 0 to `maximum` (the length check first: int() refuses thousands of digits)."""
+    raw = request.args.get("from", "").strip()
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(maximum)) and int(raw) <= maximum):
+        return json_error(400, "bad_request", f"from must be a whole number from 0 to {maximum:,}, not {raw[:20]!r}")
+    return int(raw)
+
+
 def search_unavailable(exc: TransportError, index: str, what: str) -> Response:
     """The 503 for an OpenSearch error while answering `what`; `index` names the index to rebuild."""
     if isinstance(exc, NotFoundError):

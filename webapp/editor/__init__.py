@@ -1,6 +1,8 @@
 """The credential editor at /editor/: server-rendered pages, one per tab, for organization editors.
 
   /editor/                                  My Credentials (filter by status, Create Credential)
+  /editor/export.csv                        My Credentials as CSV ("Download CSV")
+  /editor/imports[/<id>]                    Import (organization admins): upload, mapping, dry run, confirm
   /editor/new                               Create Credential: the issuer and the details
   /editor/credentials/<id>/<tab>            a tab (GET), and its "Save changes" (POST); tabs in tabs.py
   /editor/credentials/<id>/history          who changed what, and when
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from webapp.editor import access, forms, lookups, views
+from webapp.editor import access, forms, imports, lookups, views
 from webapp.editor.tabs import TABS
 from webapp.errors import http_error_json
 
@@ -22,6 +24,18 @@ bp = Blueprint("editor", __name__, url_prefix="/editor")
 bp.before_request(access.require_author)
 
 bp.add_url_rule("/", "my_credentials", views.my_credentials)
+bp.add_url_rule("/export.csv", "export_csv", views.export_csv)
+bp.add_url_rule("/imports", "imports", imports.imports_page, methods=["GET", "POST"])
+bp.add_url_rule("/imports/<id:job_id>", "import_job", imports.job_page)
+bp.add_url_rule("/imports/<id:job_id>/mapping", "import_mapping", imports.set_mapping, methods=["POST"])
+bp.add_url_rule("/imports/<id:job_id>/run", "import_run", imports.run, methods=["POST"])
+bp.add_url_rule("/imports/<id:job_id>/status.json", "import_status", imports.status_json)
+bp.add_url_rule("/imports/<id:job_id>/report.json", "import_report_json", imports.report_download,
+                defaults={"fmt": "json"})
+bp.add_url_rule("/imports/<id:job_id>/report.csv", "import_report_csv", imports.report_download,
+                defaults={"fmt": "csv"})
+bp.url_value_preprocessor(imports.raise_upload_limit)
+bp.register_error_handler(413, imports.too_large)
 bp.add_url_rule("/new", "new_credential", views.new_credential, methods=["GET", "POST"])
 bp.add_url_rule("/credentials/<id:credential_id>", "credential", views.show_credential)
 # One rule per tab, all to the endpoint "tab": url_for("editor.tab", credential_id=1, slug="skills")

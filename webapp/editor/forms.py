@@ -10,6 +10,7 @@ Everything here is a pure function of a MultiDict-like form, so it is unit-teste
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from catalog.authoring.levels import DEFAULT_LEVELS
 from store.ids import parse_id
@@ -140,6 +141,14 @@ def related_payload(form) -> dict:
             related.append({"kind": kind, "credential_id": _int_or_text(credential_id)})
         else:
             related.append({"kind": kind, "cip": cip.strip(), "type": ctype, "name": name.strip()})
+    # Credentials ticked in a keyword search of the form without JavaScript.
+    for kind in RELATION_KINDS:
+        listed = {r.get("credential_id") for r in related if r["kind"] == kind}
+        for value in _unique(form.getlist(f"rel_pick_{kind}")):
+            credential_id = _int_or_text(value)
+            if credential_id not in listed:
+                related.append({"kind": kind, "credential_id": credential_id})
+                listed.add(credential_id)
     # A reference typed into the "by CIP code" fields but not added with its button still counts.
     for kind in RELATION_KINDS:
         cip, ctype = form.get(f"new_{kind}_cip", "").strip(), form.get(f"new_{kind}_type", "")
@@ -175,6 +184,12 @@ def skills_payload(form) -> dict:
         for code, min_level, acquired in zip(form.getlist("skill_id"), form.getlist("min_level"),
                                              form.getlist("acquired_level"))
     ]
+    # Skills ticked in the keyword results of the form without JavaScript: new rows, no levels yet.
+    listed = {item["skill_id"] for item in items}
+    for code in _unique(form.getlist("add_skill")):
+        if code not in listed:
+            items.append({"skill_id": code, "min_level": "", "acquired_level": ""})
+            listed.add(code)
     return {"skills": {"custom_levels": custom_levels, "items": items}}
 
 
@@ -233,3 +248,96 @@ def tab_payloads(slug: str, form) -> dict:
     """{section: payload} for the sections a tab saves."""
     payload = PAYLOADS[slug](form)
     return {"details": payload} if slug == "details" else payload
+
+
+# --- the pickers without JavaScript ------------------------------------------------------------
+#
+# Every picker is also a plain form. Its keyword box is named q_<picker> with a "Search" submit
+# button (search=<picker>); the tab comes back with the matches as checkboxes named like the
+# field they add to, so "Add ..." or "Save changes" saves the ticked ones, and any other submit
+# (another search, "Show more" = more_<picker>=<offset>, a chip's × = remove_<field>=<value>)
+# carries them along as chosen-but-unsaved. picklist.js and combobox.js take these controls away
+# when scripts run, so this is what a browser without JavaScript uses.
+
+
+@dataclass(frozen=True)
+class Picker:
+    name: str         # q_<name>, search=<name>, more_<name>
+    vocabulary: str   # the autocomplete target searched
+    field: str        # what a ticked match is submitted as
+
+
+PICKERS = {p.name: p for p in (
+    Picker("occupations", "occupations", "occupations"),
+    Picker("sectors", "sectors", "sectors"),
+    Picker("skills", "skills", "add_skill"),
+    # Related and required credentials: the editor's link options (names, then topics).
+    *(Picker(kind, "credentials", f"rel_pick_{kind}") for kind in RELATION_KINDS),
+)}
+# Which pickers each tab holds, in page order (the order Enter in a keyword box is resolved in).
+TAB_PICKERS = {"occupations": ("occupations", "sectors"), "skills": ("skills",), "related": RELATION_KINDS}
+MAX_OFFSET_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class PickerAction:
+    """A submit that changes what the form shows without saving: a search, or a removal."""
+    picker: Picker | None = None
+    text: str = ""
+    offset: int = 0
+    remove_field: str = ""
+    remove_value: str = ""
+
+
+def picker_action(slug: str, form) -> PickerAction | None:
+    """The picker action a tab's submit asks for, or None for a save.
+
+    `enter` is the hidden default button that Enter in any text box presses: with words in a
+    keyword box, Enter searches (as the Search button beside it would); otherwise it saves."""
+    for key in form.keys():
+        if key.startswith("remove_"):
+            return PickerAction(remove_field=key[len("remove_"):], remove_value=form.get(key, ""))
+    names = TAB_PICKERS.get(slug, ())
+    for name in names:
+        raw = form.get(f"more_{name}", "")
+        if raw:
+            offset = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= MAX_OFFSET_DIGITS else 0
+            return PickerAction(PICKERS[name], form.get(f"q_{name}", "").strip(), offset)
+    searched = form.get("search", "")
+    if searched in names:
+        return PickerAction(PICKERS[searched], form.get(f"q_{searched}", "").strip())
+    if form.get("enter"):
+        typed = next((name for name in names if form.get(f"q_{name}", "").strip()), None)
+        if typed:
+            return PickerAction(PICKERS[typed], form.get(f"q_{typed}", "").strip())
+    return None
+
+
+def without(payloads: dict, field: str, value: str) -> tuple[dict, bool]:
+    """`payloads` with one chosen value taken out (a chip's or a row's ×); and whether it was there.
+
+    Occupations, sectors and CIP codes are lists of codes; skills are rows keyed by skill_id;
+    related credentials are rows numbered in page order (remove_related=3)."""
+    if field in ("occupations", "sectors") and value in payloads.get(field, []):
+        return {**payloads, field: [v for v in payloads[field] if v != value]}, True
+    if field == "cip_codes" and value in payloads.get("details", {}).get("cip_codes", []):
+        details = payloads["details"]
+        return {**payloads, "details": {**details, "cip_codes": [v for v in details["cip_codes"] if v != value]}}, True
+    if field == "skill" and "skills" in payloads:
+        items = payloads["skills"]["items"]
+        kept = [item for item in items if item["skill_id"] != value]
+        return {**payloads, "skills": {**payloads["skills"], "items": kept}}, len(kept) != len(items)
+    if field == "related" and "related" in payloads and value.isdigit() and int(value) < len(payloads["related"]):
+        related = list(payloads["related"])
+        del related[int(value)]
+        return {**payloads, "related": related}, True
+    return payloads, False
+
+
+def chosen_codes(payloads: dict, picker: Picker) -> list[str]:
+    """What the form already holds for `picker`'s field, left out of its matches."""
+    if picker.name == "skills":
+        return [item["skill_id"] for item in payloads["skills"]["items"]]
+    if picker.vocabulary == "credentials":
+        return [str(r["credential_id"]) for r in payloads["related"] if r.get("credential_id") not in (None, "")]
+    return list(payloads.get(picker.field, []))

@@ -7,6 +7,7 @@ per page, for exactly the codes the page shows.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -139,8 +140,10 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def credential_options(session: Session, text: str, draft_org_ids: set[int], exclude_ids: set[int]) -> dict:
-    """Published credentials, plus drafts of `draft_org_ids`, whose name contains `text`.
+def credential_options(session: Session, text: str, draft_org_ids: set[int], exclude_ids: set[int],
+                       about: Callable[[str, set[int], int], list[tuple[int, str | None]]] | None = None) -> dict:
+    """Published credentials, plus drafts of `draft_org_ids`, whose name contains `text`; then, when
+    `about` is given, published ones found by what they are about (see topic_finder), name matches first.
 
     The same rule as the service's `Known.relation_targets`, so every option offered can be saved.
     Answered in the autocomplete API's shape so the combobox reads both alike.
@@ -159,16 +162,30 @@ def credential_options(session: Session, text: str, draft_org_ids: set[int], exc
         select(Credential).where(*where).order_by(starts.desc(), func.lower(Credential.name), Credential.id)
         .limit(OPTIONS_LIMIT)
     ).all()
-    items = [{
+    items = [_option(c) for c in rows]
+    room = OPTIONS_LIMIT - len(items)
+    if about is not None and room > 0:
+        found = about(text, exclude_ids | {c.id for c in rows}, room)
+        # The index may lag a change of status by a second or two: offer only what can be saved now.
+        ids = [credential_id for credential_id, _ in found]
+        by_id = {c.id: c for c in session.scalars(select(Credential).where(linkable, Credential.id.in_(ids)))} if ids else {}
+        extra = [_option(by_id[i], how) for i, how in found if i in by_id]
+        items += extra
+        total += len(extra)
+    return {"query": text, "total": total, "items": items}
+
+
+def _option(c: Credential, about: str | None = None) -> dict:
+    return {
         "id": str(c.id),
         "code": CREDENTIAL_TYPES.get(c.credential_type, c.credential_type),
         "label": c.name,
         "scheme": "credentials",
         "matched": None,
+        "about": about,
         "status": c.status,
         "organization": c.organization.name,
-    } for c in rows]
-    return {"query": text, "total": total, "items": items}
+    }
 
 
 # --- history -----------------------------------------------------------------------------------

@@ -8,11 +8,13 @@ for an archived credential, that it must be unarchived first (409).
 """
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from opensearchpy.exceptions import TransportError
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from indexer.autocomplete import MAX_EXCLUDE
+from indexer.autocomplete import MAX_EXCLUDE, suggest
+from indexer.client import web_client
 from store.facts import CREDENTIAL_TYPES
 from store.ids import MAX_ID_DIGITS, parse_id
 from store.models import MAX_ID, Credential, Status
@@ -20,12 +22,14 @@ from catalog.authoring import service
 from catalog.authoring.validation import ValidationError
 from webapp.database import db
 from webapp.editor import access, forms, lookups
+from webapp.editor.imports import importable_orgs
 from webapp.editor.tabs import BY_SLUG, TABS, next_tab
 
 STATUS_LABELS = {s.value: s.value.capitalize() for s in Status}
 PAGE_SIZE = 50
 MAX_PAGE = 100_000  # as the authoring API's list: far past any organization's drafts, small enough to offset
 MAX_QUERY = 200
+KEYWORD_PAGE = 50   # matches per page in a picker's keyword list, as the scripts ask for them
 NEW_DEFAULTS = MultiDict({"language": "en", "cost.currency": "USD", "lifecycle": "active"})
 
 
@@ -55,7 +59,22 @@ def my_credentials():
     return render_template("editor/list.html", credentials=rows, status=status, text=text, page=page,
                            total=total, pages=max(1, -(-total // PAGE_SIZE)), counts=counts,
                            status_labels=STATUS_LABELS, can_create=bool(access.issuing_orgs(user)),
+                           can_import=bool(importable_orgs(user)),
                            credential_types=CREDENTIAL_TYPES)
+
+
+def export_csv():
+    """My Credentials as CSV: every credential the person can edit, drafts and archived ones with
+    their status, never contributor notes; streamed, with formula cells neutralised."""
+    from flask import Response, stream_with_context
+
+    from catalog.imports.export import COLUMNS, credential_rows, csv_lines
+
+    user = access.author()
+    scope = None if user.is_platform_admin else access.editable_org_ids(user)
+    rows = credential_rows(db(), scope, audience="organization")
+    return Response(stream_with_context(csv_lines(rows, COLUMNS)), mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="my-credentials.csv"'})
 
 
 def page_number() -> int:
@@ -83,6 +102,13 @@ def new_credential():
     values = {"details": forms.details_payload(request.form if posted else NEW_DEFAULTS)}
     chosen = request.form.get("org_id", type=int) if posted else None
     errors: dict[str, str] = {}
+    extra = {}
+    action = forms.picker_action("new", request.form) if posted else None
+    if action is not None and action.remove_field:
+        # A chip's × without JavaScript: the form again without that CIP code, nothing created.
+        values, removed = forms.without(values, action.remove_field, action.remove_value)
+        extra["picker_note"] = "Removed." if removed else "That item was not in the list."
+        posted = False
     if posted and chosen not in {o.id for o in orgs}:
         errors["org_id"] = "choose which of your organizations issues this credential"
     elif posted:
@@ -98,7 +124,7 @@ def new_credential():
             return redirect(url_for(".tab", credential_id=credential.id, slug="details"), 303)
     page = render_template("editor/new.html", orgs=orgs, org_choices={str(o.id): o.name for o in orgs},
                            chosen=chosen, values=values, errors=errors, summary=forms.error_summary(errors),
-                           **lookups.tab_context(db(), None, "details", values))
+                           **lookups.tab_context(db(), None, "details", values), **extra)
     return page, 422 if errors else 200
 
 
@@ -149,6 +175,9 @@ def save_tab(credential: Credential, slug: str):
     tab = BY_SLUG[slug]
     payloads = forms.tab_payloads(slug, request.form)
     base = base_revision()
+    action = forms.picker_action(slug, request.form)
+    if action is not None:
+        return picker_page(credential, slug, payloads, base, action)
     before = credential.revision
     try:
         for section in tab.sections:
@@ -169,6 +198,64 @@ def save_tab(credential: Credential, slug: str):
     else:
         flash(f"{tab.title}: nothing had changed, so nothing was saved.", "info")
     return redirect(url_for(".tab", credential_id=credential.id, slug=slug), 303)
+
+
+def picker_page(credential: Credential, slug: str, payloads: dict, base: int, action: forms.PickerAction):
+    """The tab again, nothing saved, after a picker's submit in a browser without JavaScript: with a
+    keyword's matches to tick, or with one chosen item taken out. What the form held comes back."""
+    if action.remove_field:
+        payloads, removed = forms.without(payloads, action.remove_field, action.remove_value)
+        note = ("Removed. Choose Save changes to keep this change." if removed else
+                "That item was not in the list.")
+        return render_tab(credential, slug, values=payloads, revision=base, picker_note=note)
+    picker = action.picker
+    chosen = forms.chosen_codes(payloads, picker)
+    if picker.vocabulary == "credentials":
+        results = link_matches(credential, picker, action.text, chosen)
+    else:
+        results = keyword_matches(picker, action.text, chosen, action.offset)
+    return render_tab(credential, slug, values=payloads, revision=base, picker=results,
+                      picker_note=results["note"])
+
+
+def keyword_matches(picker: forms.Picker, text: str, chosen: list[str], offset: int) -> dict:
+    """A page of the picker's matches for the form without JavaScript (the same search the
+    scripts ask the autocomplete API for), what is chosen already left out."""
+    out = {"name": picker.name, "field": picker.field, "query": text, "items": [], "total": 0,
+           "offset": offset, "next": None, "note": ""}
+    if len(text) < 2:
+        out["note"] = "Type at least two letters to search."
+        return out
+    settings = current_app.config["SETTINGS"]
+    client = web_client(settings.opensearch_url, settings.web_timeout)
+    try:
+        found = suggest(client, settings.index_prefix, picker.vocabulary, text[:MAX_QUERY], KEYWORD_PAGE,
+                        chosen, timeout=settings.web_timeout, offset=offset)
+    except TransportError as exc:
+        current_app.logger.warning("no-JS picker %s %r: search unavailable: %s", picker.name, text[:40], exc)
+        out["note"] = "Search is unavailable right now; nothing you chose is lost. Try again in a moment."
+        return out
+    shown = offset + len(found.items)
+    out.update(items=found.items, total=found.total, next=shown if shown < found.total else None,
+               note=(f"{offset + 1}–{shown} of {found.total} matches for “{text}”. Tick the ones that fit, then "
+                     f"add them." if found.items else f"No matches for “{text}”."))
+    return out
+
+
+def link_matches(credential: Credential, picker: forms.Picker, text: str, chosen: list[str]) -> dict:
+    """The related-credential picker's options (as credential_options answers them) for the form
+    without JavaScript: names first, then what they are about."""
+    out = {"name": picker.name, "field": picker.field, "query": text, "items": [], "total": 0,
+           "offset": 0, "next": None, "note": ""}
+    if len(text) < 2:
+        out["note"] = "Type at least two letters to search."
+        return out
+    exclude = {parse_id(c) for c in chosen[:MAX_EXCLUDE]} - {None} | {credential.id}
+    found = lookups.credential_options(db(), text[:MAX_QUERY], {credential.org_id}, exclude, about=topic_matches)
+    out.update(items=found["items"], total=found["total"],
+               note=(f"{len(found['items'])} credentials for “{text}”. Tick the ones that fit, then add them."
+                     if found["items"] else f"No credentials found for “{text}”."))
+    return out
 
 
 def change_status(credential: Credential):
@@ -237,6 +324,21 @@ def credential_options(credential_id: int):
     parts = [part.strip() for value in request.args.getlist("exclude") for part in value.split(",")]
     exclude = {parse_id(part) for part in parts[:MAX_EXCLUDE]} - {None}
     exclude.add(credential.id)
-    response = jsonify(lookups.credential_options(db(), text, {credential.org_id}, exclude))
+    response = jsonify(lookups.credential_options(db(), text, {credential.org_id}, exclude, about=topic_matches))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def topic_matches(text: str, exclude: set[int], size: int) -> list[tuple[int, str | None]]:
+    """Published credentials found in the search index by what they are about ("hazmat", "truck"):
+    (id, how it matched), best first. With the search service down, the picker still offers the
+    name matches the database found, so this answers nothing rather than failing the request."""
+    settings = current_app.config["SETTINGS"]
+    client = web_client(settings.opensearch_url, settings.web_timeout)
+    try:
+        found = suggest(client, settings.index_prefix, "credentials", text, size, [str(i) for i in exclude],
+                        timeout=settings.web_timeout)
+    except TransportError as exc:
+        current_app.logger.warning("related-credential topics for %r: search unavailable: %s", text[:40], exc)
+        return []
+    return [(int(item["id"]), item.get("about")) for item in found.items if str(item["id"]).isdigit()]

@@ -13,15 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import ceil
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from opensearchpy.exceptions import TransportError
 from sqlalchemy.exc import SQLAlchemyError
 
 from indexer.client import web_client
 from indexer.facets import BROWSE, DEFAULT_SIZE, FACETS, MAX_QUERY_CHARS, MAX_WINDOW, SORTS, Facet, label_values
 from indexer.search import BadSearchRequest, FacetCounts, SearchRequest, SearchResult, browse
+from catalog.imports.export import SEARCH_COLUMNS, SEARCH_CSV_MAX_ROWS, csv_lines, search_hit_row
 from catalog.search.service import CredentialGone, CredentialNotFound, SearchUnavailable
-from webapp.searching import hit_json, public_credential, request_from_args, search_now
+from indexer.facets import MAX_SIZE
+from webapp.searching import credential_url, hit_json, public_credential, request_from_args, search_now
 from webapp.database import db
 
 bp = Blueprint("search", __name__)
@@ -155,6 +157,11 @@ class SearchPage:
     def facet_title(self, name: str) -> str:
         return FACETS[name].title
 
+    def csv_url(self) -> str:
+        """The same search as CSV: every page of it, up to SEARCH_CSV_MAX_ROWS rows."""
+        return url_for("search.search_csv", **{k: v for k, v in search_params(self.req).items()
+                                               if k not in ("page", "size")})
+
 
 def message_page(status: int, title: str, message: str, **context):
     return render_template("search/message.html", title=title, message=message, status=status, **context), status
@@ -179,6 +186,41 @@ def search_page():
     except SearchUnavailable as exc:
         return unavailable(exc.message)
     return render_template("search/search.html", page=SearchPage(req, result), problem=None)
+
+
+@bp.get("/search.csv")
+def search_csv():
+    """The results of a search (the same parameters as /search) as CSV, streamed a page at a time
+    and capped at SEARCH_CSV_MAX_ROWS rows. Published credentials only: it reads the public index."""
+    try:
+        req = replace(request_from_args(), page=1, size=MAX_SIZE)
+    except BadSearchRequest as exc:
+        return Response(exc.message + "\n", status=400, mimetype="text/plain")
+    try:
+        first = search_now(req)  # before streaming starts, so a failure is still a proper 503
+    except SearchUnavailable as exc:
+        return Response(exc.message + "\n", status=503, mimetype="text/plain")
+    root = request.url_root.rstrip("/")
+
+    def rows():
+        result, page, sent = first, 1, 0
+        while result.hits:
+            for hit in result.hits:
+                if sent >= SEARCH_CSV_MAX_ROWS:
+                    return
+                yield search_hit_row(hit, root + credential_url(hit["id"]))
+                sent += 1
+            if sent >= min(result.total, SEARCH_CSV_MAX_ROWS):
+                return
+            page += 1
+            try:
+                result = search_now(replace(req, page=page))
+            except SearchUnavailable:
+                return  # the rows sent so far stand; a partial download is better than a broken one
+
+    headers = {"Content-Disposition": 'attachment; filename="search-results.csv"',
+               "X-Total-Results": str(first.total), "X-Max-Rows": str(SEARCH_CSV_MAX_ROWS)}
+    return Response(stream_with_context(csv_lines(rows(), SEARCH_COLUMNS)), mimetype="text/csv", headers=headers)
 
 
 @bp.get("/credentials/<id:credential_id>")

@@ -22,7 +22,12 @@
  *   combobox:add     detail = {items}  the Add button was pressed; from the root. Cancel it
  *                                      (preventDefault) to place the items yourself instead of
  *                                      into data-target
- * An item is {id, code, label, scheme, matched}, as the API returns it.
+ * An item is {id, code, label, scheme, matched}, as the API returns it (sectors add `level`,
+ * credentials found by topic `about`, both shown beside the label).
+ *
+ * Without JavaScript the same markup is a plain form (templates/widgets/pickers.html): a Search
+ * button, server-rendered matches and × as submit buttons. The widgets remove those controls
+ * ([data-nojs]) and make × plain buttons.
  *
  * Each root gets its widget as root.catalogCombobox (or root.catalogPicklist); pages may call
  * addChosen() / addChecked(), read .chips / checked(), and CatalogPickers.init(element) after
@@ -73,10 +78,12 @@
     this.controller = null;
   }
 
-  Source.prototype.fetch = function (text, exclude) {
+  /* `offset` skips that many matches (the API's `from`), for "Show more". */
+  Source.prototype.fetch = function (text, exclude, offset) {
     if (this.controller) this.controller.abort();
     var controller = this.controller = new AbortController();
     var params = new URLSearchParams({q: text, size: String(this.size)});
+    if (offset) params.set("from", String(offset));
     if (exclude.length) params.set("exclude", exclude.join(","));
     return fetch(this.endpoint + "?" + params.toString(), {
       signal: controller.signal, headers: {Accept: "application/json"}, credentials: "same-origin"
@@ -89,6 +96,24 @@
   };
 
   function isAbort(error) { return error && error.name === "AbortError"; }
+
+  /* The picker's plain-form controls (a Search button, server-rendered matches) are for browsers
+     without JavaScript; once a script runs the widget, they go, and the keyword box is no longer
+     submitted (so Enter in it can never ask the server for a search). */
+  function dropPlainForm(root, input) {
+    Array.prototype.forEach.call(root.querySelectorAll("[data-nojs]"), function (node) { node.remove(); });
+    input.removeAttribute("name");
+  }
+
+  /* How an item is described after its label: its code, the NAICS level of a sector. */
+  function codeText(item) {
+    return item.level ? item.code + " \u00b7 " + item.level : item.code;
+  }
+
+  /* "About: occupation: Truck Drivers", for a credential found by what it is about. */
+  function aboutLine(item) {
+    return item.about ? el("span", {"class": "combobox-about"}, "About: " + item.about) : null;
+  }
 
   /* A chosen item: label, a hidden input carrying its id, and a remove button. The editor may
      render the same markup on the server for items chosen earlier; removal works for both. */
@@ -113,6 +138,7 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest(".combobox-chip-remove");
     if (!button) return;
+    event.preventDefault();   // server-rendered chips' × is a submit button, for the form without scripts
     var chip = button.closest(".combobox-chip");
     var list = chip && chip.parentNode;
     if (!list) return;
@@ -163,6 +189,7 @@
     this.chosenLabel = null;
     root.catalogCombobox = this;
     root.setAttribute("data-combobox-ready", "");
+    dropPlainForm(root, this.input);
     this.build();
     this.bind();
   }
@@ -279,7 +306,9 @@
       text.appendChild(document.createTextNode(item.label));
       if (how(item)) text.appendChild(el("span", {"class": "combobox-how"}, how(item)));
       option.appendChild(text);
-      if (item.code && item.code !== item.label) option.appendChild(el("span", {"class": "combobox-code"}, item.code));
+      if (item.code && item.code !== item.label) option.appendChild(el("span", {"class": "combobox-code"}, codeText(item)));
+      var about = aboutLine(item);
+      if (about) option.appendChild(about);
       self.listbox.appendChild(option);
     });
     if (items.length) {
@@ -401,6 +430,9 @@
 
   function init(scope) {
     scope = scope || document;
+    // Once scripts run, × removes in place; as a submit it would also be what Enter presses.
+    Array.prototype.forEach.call(scope.querySelectorAll(".combobox-chip-remove[type=submit]"),
+      function (button) { button.type = "button"; });
     kinds.forEach(function (kind) {
       Array.prototype.forEach.call(scope.querySelectorAll(kind.selector + ":not([data-combobox-ready])"),
         function (root) { new kind.Widget(root); });
@@ -416,6 +448,7 @@
     init: init, register: register, Combobox: Combobox,
     // shared with picklist.js
     Source: Source, el: el, emit: emit, nextId: nextId, describe: describe, isAbort: isAbort,
+    dropPlainForm: dropPlainForm, codeText: codeText, aboutLine: aboutLine,
     chipIds: chipIds, addToTarget: addToTarget, makeAddButton: makeAddButton,
     DEBOUNCE_MS: DEBOUNCE_MS, MIN_CHARS: MIN_CHARS
   };

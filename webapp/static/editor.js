@@ -63,7 +63,8 @@
 
   function pickedRelation(root, item) {
     var kind = root.dataset.kind;
-    var meta = [item.code, item.organization, item.status === "draft" ? "draft" : ""].filter(Boolean).join(" · ");
+    var meta = [item.code, item.organization, item.status === "draft" ? "draft" : "",
+                item.about ? "about: " + item.about : ""].filter(Boolean).join(" · ");
     var added = addRelation(kind, {credential_id: item.id}, item.label, meta);
     resetCombobox(root);
     announce(root, added ? item.label + " added. Save changes to keep it." : item.label + " is already listed.");
@@ -72,20 +73,26 @@
   function addReference(button) {
     var kind = button.dataset.addReference;
     var box = button.closest("[data-external-ref]");
-    var cip = box.querySelector("[data-ref-cip]"), type = box.querySelector("[data-ref-type]");
+    // The CIP box is the CIP autocomplete: the picked code, or a code typed without picking.
+    var cipRoot = box.querySelector("[data-ref-cip] [data-combobox]");
+    var picker = cipRoot.catalogCombobox;
+    var cipInput = cipRoot.querySelector("input:not([type=hidden])");
+    var type = box.querySelector("[data-ref-type]");
     var name = box.querySelector("[data-ref-name]");
     var status = box.querySelector("[data-ref-status]");
-    if (!cip.value.trim() || !type.value) {
+    var code = (picker && picker.hidden.value) || cipInput.value.trim();
+    if (!code || !type.value) {
       status.textContent = "Give both a CIP code and a credential type.";
-      (cip.value.trim() ? type : cip).focus();
+      (code ? type : cipInput).focus();
       return;
     }
+    var cipText = picker && picker.hidden.value && picker.chosenLabel ? code + " " + picker.chosenLabel : code;
     var typeText = type.options[type.selectedIndex].text;
-    var text = name.value.trim() || typeText + " (CIP " + cip.value.trim() + ")";
-    var added = addRelation(kind, {cip: cip.value.trim(), type: type.value, name: name.value.trim()},
-                            text, typeText + " · CIP " + cip.value.trim());
+    var text = name.value.trim() || typeText + " (CIP " + code + ")";
+    var added = addRelation(kind, {cip: code, type: type.value, name: name.value.trim()},
+                            text, typeText + " · CIP " + cipText);
     status.textContent = added ? text + " added. Save changes to keep it." : "That reference is already listed.";
-    if (added) { cip.value = ""; type.value = ""; name.value = ""; }
+    if (added) { resetCombobox(cipRoot); type.value = ""; name.value = ""; }
   }
 
   /* ------------------------------------------------------------ experience levels and skills */
@@ -242,6 +249,7 @@
     if (target.hasAttribute("data-add-level")) return addLevel(target);
     if (target.hasAttribute("data-remove-level")) return removeLevel(target);
     if (target.hasAttribute("data-remove")) {
+      event.preventDefault();   // a submit button for the form without scripts; here it removes in place
       var row = target.closest("li, tr");
       var list = row.parentNode;
       var next = row.nextElementSibling || row.previousElementSibling;
@@ -254,7 +262,7 @@
 
   // Enter in the "add" fields adds, instead of submitting the whole tab.
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter") return;
+    if (event.key !== "Enter" || event.defaultPrevented) return;   // a combobox used this Enter to pick
     var field = event.target;
     var box = field.closest && (field.closest("[data-custom-level]") || field.closest("[data-external-ref]"));
     if (!box || field.tagName === "BUTTON") return;
@@ -272,6 +280,8 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Rows' × are submit buttons so they work without scripts; with scripts, Enter must not press them.
+    all("button[data-remove][type=submit]").forEach(function (button) { button.type = "button"; });
     var notice = document.getElementById("conflict") || document.getElementById("error-summary");
     if (notice) notice.focus();
   });

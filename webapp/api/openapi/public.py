@@ -6,6 +6,7 @@ tests/test_openapi_schemathesis.py holds the API to this document.
 """
 from __future__ import annotations
 
+from indexer.autocomplete import MAX_OFFSET as AUTOCOMPLETE_MAX_OFFSET
 from indexer.autocomplete import MAX_TEXT as AUTOCOMPLETE_MAX_TEXT
 from indexer.autocomplete import TARGETS as AUTOCOMPLETE_TARGETS
 from catalog.suggest import CIP_CODE, MAX_CODES as SUGGEST_MAX_CODES, OCCUPATION_CODE
@@ -204,7 +205,12 @@ SUGGESTIONS = {
                            "via": {**_NULLABLE_STRING, "description": "Programs: the occupation (CIP-SOC "
                                    "crosswalk) through which the program matched"},
                            "kind": {**_STRING, "description": "Skills only: skill, knowledge, activity, "
-                                                              "technology, tool or ability"}}}},
+                                                              "technology, tool or ability"},
+                           "level": {**_STRING, "description": "Sectors only: the NAICS level (sector, "
+                                                               "subsector, industry group, ...)"},
+                           "about": {**_NULLABLE_STRING, "description": "Credentials only: how one found by "
+                                     "what it is about matched (\"occupation: Heavy and Tractor-Trailer Truck "
+                                     "Drivers\", \"keyword: hazmat\", \"description\"); null when its name did"}}}},
     },
 }
 
@@ -293,12 +299,16 @@ PUBLIC_PATHS = {
             {"name": "size", "in": "query", "required": False, "allowEmptyValue": True,
              "description": "How many suggestions; empty means 10, more than the maximum (50) gives the maximum.",
              "schema": {"type": "integer", "minimum": 1, "default": 10}},
+            {"name": "from", "in": "query", "required": False, "allowEmptyValue": True,
+             "description": "How many matches to skip, to page through them (\"Show more\"): `from=50&size=50` "
+                            "is the second page of 50. Pages never overlap; `total` counts every match.",
+             "schema": {"type": "integer", "minimum": 0, "maximum": AUTOCOMPLETE_MAX_OFFSET, "default": 0}},
             {"name": "exclude", "in": "query", "required": False, "style": "form", "explode": True,
              "description": "Ids to leave out (repeat, or separate with commas)",
              "schema": {"type": "array", "items": _STRING}},
         ],
         "responses": {"200": json_response("Suggestions, best first", "Suggestions"),
-                      "400": error_response("A bad q or size"),
+                      "400": error_response("A bad q, size or from"),
                       "404": error_response("Unknown vocabulary"),
                       "429": RATE_LIMITED, "503": UNAVAILABLE},
     }},

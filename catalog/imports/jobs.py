@@ -1,0 +1,209 @@
+"""Import jobs: an upload kept in the database, its mapping, dry run, confirmed run and report.
+
+The editor's Import page creates a job from an upload, lets the organization admin adjust the
+mapping, then asks a Celery worker to `run_job` it, first as a dry run and then for real. Any
+importer can use the same jobs: `kind` picks the reader (`READERS`), so the CTDL importer adds
+its own entry and shares the page, the task and the report.
+
+Progress goes to Redis, not to the job row: on SQLite the import's own transaction holds the
+write lock between commits, so a second connection updating the row would wait on it.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.imports import mapping as columns
+from catalog.imports.pipeline import ImportOptions, run_import
+from catalog.imports.tables import CLI_LIMITS, Table, TableLimits, open_table, table_records
+from store.db import get_sessionmaker, session_scope
+from store.models import ImportJob, User, utcnow
+from store.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What the web page accepts; the CLI reads larger files (catalog.imports.tables.CLI_LIMITS).
+WEB_LIMITS = TableLimits(max_bytes=20 * 1024 * 1024, max_rows=10_000)
+OPTION_NAMES = ("publish", "create_providers", "with_suggested_occupations")
+PROGRESS_EVERY = 25
+
+
+class JobError(ValueError):
+    """The job cannot do that now (e.g. confirm before a dry run); the message says why."""
+
+
+def open_upload(job: ImportJob, directory: str, limits: TableLimits = WEB_LIMITS) -> Table:
+    """The job's upload as a checked Table, written to `directory` for the readers."""
+    path = Path(directory) / f"upload-{job.id}{Path(job.filename).suffix.lower()[:8]}"
+    path.write_bytes(job.upload or b"")
+    return open_table(path, limits, job.filename)
+
+
+def create_table_job(session: Session, org_id: int, user: User | None, filename: str, content: bytes,
+                     limits: TableLimits = WEB_LIMITS) -> ImportJob:
+    """A job for an uploaded spreadsheet, with the detected mapping; TableError/MappingError if
+    the file cannot be imported at all (then no job is kept)."""
+    job = ImportJob(kind="table", org_id=org_id, user_id=user.id if user else None, filename=filename[:300],
+                    upload=content, options={}, state="uploaded", dry_run=True, done_rows=0, total_rows=0)
+    session.add(job)
+    session.flush()
+    with tempfile.TemporaryDirectory() as directory:
+        table = open_upload(job, directory, limits)
+        detected = columns.detect_mapping(table.headers)
+        job.options = {"mapping": detected, "headers": table.headers}
+        job.total_rows = table.row_count
+    return job
+
+
+def set_mapping(job: ImportJob, chosen: dict[str, str]) -> None:
+    """Replace the job's mapping with `chosen` ({column: field or "ignore"}); MappingError if unusable."""
+    headers = job.options.get("headers", [])
+    mapping = {h: f for h, f in chosen.items() if h in headers and f and f != columns.IGNORE}
+    unknown = [f for f in mapping.values() if f not in columns.FIELD_NAMES]
+    if unknown:
+        raise columns.MappingError(f"{unknown[0]!r} is not an import field")
+    singles = [f for f in mapping.values() if not columns.FIELD_NAMES[f].many]
+    twice = {f for f in singles if singles.count(f) > 1}
+    if twice:
+        raise columns.MappingError(f"{', '.join(sorted(twice))}: choose one column for each of these")
+    columns.check_mapping(mapping)
+    job.options = {**job.options, "mapping": {h: mapping[h] for h in headers if h in mapping}}
+    job.report = None  # a new mapping needs a new dry run before it can be confirmed
+    job.state = "uploaded"
+
+
+def start(job: ImportJob, dry_run: bool, flags: dict[str, bool]) -> None:
+    """Queue a run. A real run needs a finished dry run with the same mapping and options."""
+    if job.state in ("queued", "running"):
+        raise JobError("this import is already running")
+    options = {name: bool(flags.get(name)) for name in OPTION_NAMES}
+    if not dry_run:
+        if not (job.dry_run and job.state == "done" and job.report):
+            raise JobError("run a dry run first, read its report, then confirm")
+        if job.options.get("run_options") != options:
+            raise JobError("the options changed since the dry run; run a dry run with these options first")
+        if job.report.get("summary", {}).get("created", 0) + job.report.get("summary", {}).get("updated", 0) == 0:
+            raise JobError("the dry run found nothing to create or update")
+    job.options = {**job.options, "run_options": options}
+    job.dry_run, job.state, job.done_rows, job.error = dry_run, "queued", 0, ""
+
+
+# --- progress, kept in Redis -------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    settings: Settings
+    job_id: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.settings.index_prefix}import-job:{self.job_id}"
+
+    def _client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+
+    def write(self, done: int, total: int) -> None:
+        try:
+            self._client().set(self.key, f"{done}/{total}", ex=86400)
+        except redis.RedisError as exc:  # progress is a courtesy; the import goes on without it
+            log.warning("import job %s: could not write progress: %s", self.job_id, exc)
+
+    def read(self) -> tuple[int, int] | None:
+        try:
+            raw = self._client().get(self.key)
+        except redis.RedisError:
+            return None
+        if not raw:
+            return None
+        done, _, total = raw.decode().partition("/")
+        return int(done), int(total)
+
+
+def status(settings: Settings, job: ImportJob) -> dict:
+    done, total = job.done_rows, job.total_rows
+    if job.state in ("queued", "running"):
+        done, total = Progress(settings, job.id).read() or (0, job.total_rows)
+    return {"id": job.id, "state": job.state, "dry_run": job.dry_run, "done": done, "total": total,
+            "summary": (job.report or {}).get("summary"), "error": job.error}
+
+
+# --- running --------------------------------------------------------------------------------------
+
+# kind -> function(job, directory) returning (records, mapping shown in the report)
+READERS: dict[str, Callable] = {}
+
+
+def _table_records(job: ImportJob, directory: str):
+    table = open_upload(job, directory, CLI_LIMITS)  # checked against the page's limits at upload
+    mapping = job.options.get("mapping") or {}
+    missing = [h for h in mapping if h not in table.headers]
+    if missing:
+        raise columns.MappingError(f"the file has no column {missing[0]!r}")
+    columns.check_mapping(mapping)
+    return table_records(table, mapping), mapping
+
+
+READERS["table"] = _table_records
+
+
+def run_job(settings: Settings, job_id: int) -> dict | None:
+    """Run a queued job (the Celery task calls this). Idempotent: a job that is not queued is
+    left alone, so a redelivered task does nothing."""
+    with session_scope(settings.database_url) as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.state != "queued":
+            return None
+        job.state = "running"
+    progress = Progress(settings, job_id)
+    session = get_sessionmaker(settings.database_url)()
+    try:
+        job = session.get(ImportJob, job_id)
+        user = session.get(User, job.user_id) if job.user_id else None
+        run_options = job.options.get("run_options") or {}
+        options = ImportOptions(dry_run=job.dry_run, **{k: bool(run_options.get(k)) for k in OPTION_NAMES})
+        org_id, kind, filename, total = job.org_id, job.kind, job.filename, job.total_rows
+        session.commit()  # end the read; the import commits in batches of its own
+        with tempfile.TemporaryDirectory() as directory:
+            records, mapping = READERS[kind](job, directory)
+            progress.write(0, total)
+
+            def tick(done: int) -> None:
+                if done % PROGRESS_EVERY == 0:
+                    progress.write(done, total)
+
+            report = run_import(session, org_id, records, options, user, kind=kind, source=filename,
+                                mapping=mapping, progress=tick)
+        error = ""
+    except (ValueError, KeyError) as exc:  # TableError, MappingError: the file changed meaning
+        session.rollback()
+        report, error = None, str(exc)
+    except Exception as exc:
+        session.rollback()
+        log.exception("import job %s failed", job_id)
+        report, error = None, f"the import stopped: {type(exc).__name__}; nothing after the last saved batch changed"
+    finally:
+        session.close()
+    with session_scope(settings.database_url) as session:
+        job = session.get(ImportJob, job_id)
+        job.report = report
+        job.state = "failed" if report is None else "done"
+        job.error = error
+        job.done_rows = sum(report["summary"].values()) if report else 0
+        job.updated_at = utcnow()
+    progress.write(job.done_rows, job.total_rows)
+    return report["summary"] if report else None
+
+
+def jobs_for(session: Session, org_ids, limit: int = 20) -> list[ImportJob]:
+    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    if org_ids is not None:
+        query = query.where(ImportJob.org_id.in_(sorted(org_ids)))
+    return list(session.scalars(query))
