@@ -226,7 +226,7 @@ def test_a_credential_is_suggested_once_published_not_before(settings, client):
     set_status(settings.database_url, credential_id, "published")
     items = [i for i in suggestions("zephyrite turb") if i["label"] == name]
     assert items == [{"id": str(credential_id), "code": "certificate", "label": name, "scheme": "credentials",
-                      "matched": None, "about": None}]
+                      "matched": None, "about": None, "tier": "name_start", "relaxed": False, "via": None}]
     by_alternate = [i for i in suggestions(f"ztt-{tag}") if i["id"] == str(credential_id)]
     assert by_alternate and by_alternate[0]["matched"] == f"ZTT-{tag}"
     assert client.get(f"{API}/credentials?q=zephyrite").headers["Cache-Control"] == "no-cache"
