@@ -145,6 +145,7 @@ def suggested_codes(client, prefix: str, vocabulary: str, texts: list[str]) -> t
     index = INDICES[vocabulary].alias(prefix)
     profile = PROFILES[vocabulary]
     strict = ranked_codes(client, index, texts, lambda text: build_autocomplete_query(text, DEPTH, vocabulary))
+    # At offset 0 the page is short exactly when the strict total is below the page size.
     second = [i for i, codes in enumerate(strict) if needs_second_step(profile, len(codes), DEPTH)
               and is_searchable(texts[i])]
     weights: dict[int, list] = {}

@@ -620,9 +620,10 @@ class Suggestions:
         return {"query": self.query, "total": self.total, "items": self.items, "relaxed": self.relaxed}
 
 
-def needs_second_step(profile: Profile, strict_hits: int, size: int) -> bool:
-    """The relaxed tiers run only when the strict ones leave the page short."""
-    return bool(profile.relaxed) and strict_hits < clamp_size(size)
+def needs_second_step(profile: Profile, strict_total: int, size: int, offset: int = 0) -> bool:
+    """The relaxed tiers run only when the strict matches leave this page short. Counted on the
+    strict total, so every page past that point ("Show more") is a relaxed one with one total."""
+    return bool(profile.relaxed) and strict_total < clamp_offset(offset) + clamp_size(size)
 
 
 def wants_weights(profile: Profile, text: str, strict_hits: int) -> bool:
@@ -647,7 +648,7 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
     # Whether anything matched strictly is the total, not this page: "Show more" past the strict
     # hits must not bring typo noise that the first page left out.
     strict_total = resp["hits"]["total"]["value"]
-    if needs_second_step(profile, len(resp["hits"]["hits"]), size):
+    if needs_second_step(profile, strict_total, size, offset):
         text = text.strip()[:MAX_TEXT]
         weights = (relaxing.word_weights(client, index, text, timeout, profile.head_factor)
                    if wants_weights(profile, text, strict_total) else None)
