@@ -323,6 +323,9 @@ class SearchResult:
     took_ms: int = 0
     did_you_mean: str | None = None
     suggestions: list[dict] = field(default_factory=list)
+    # The words the hits are for, when the typed ones found nothing and these, without the
+    # qualifiers and noise words of the typed text, did ("Showing results for ...").
+    showing_results_for: str | None = None
 
     def facet_values(self) -> dict[str, set[str]]:
         return {name: {v.value for v in counts.values} for name, counts in self.facets.items()}
