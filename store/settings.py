@@ -78,13 +78,6 @@ def _count_from_env(name: str, default: int, lowest: int) -> int:
     if value is None or value < lowest:
         raise ConfigurationError(f"{name} is {raw!r}; it must be a whole number of at least {lowest}")
     return value
-def _int_setting(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise ConfigurationError(f"{name} is {value!r}; it must be a whole number")
-    return int(value)
 
 
 def _flag_setting(name: str, default: bool) -> bool:
@@ -176,7 +169,7 @@ class Settings:
             "rebuild_lock_seconds": float(os.environ.get("REBUILD_LOCK_SECONDS", cls.rebuild_lock_seconds)),
             "ctdl_base_uri": os.environ.get("CTDL_BASE_URI") or cls.ctdl_base_uri,
             "mail_server": os.environ.get("MAIL_SERVER") or cls.mail_server,
-            "mail_port": _int_setting("MAIL_PORT", cls.mail_port),
+            "mail_port": _count_from_env("MAIL_PORT", cls.mail_port, lowest=1),
             "mail_username": os.environ.get("MAIL_USERNAME", cls.mail_username),
             "mail_password": os.environ.get("MAIL_PASSWORD", cls.mail_password),
             "mail_use_tls": _flag_setting("MAIL_USE_TLS", cls.mail_use_tls),
@@ -206,12 +199,7 @@ def _observability_from_env() -> dict:
         values["metrics_token"] = os.environ["METRICS_TOKEN"].strip()
     if "METRICS_ALLOW" in os.environ:
         values["metrics_allow"] = os.environ["METRICS_ALLOW"]
-    if os.environ.get("WORKER_METRICS_PORT", "").strip():
-        try:
-            values["worker_metrics_port"] = int(os.environ["WORKER_METRICS_PORT"])
-        except ValueError:
-            raise ConfigurationError(f"WORKER_METRICS_PORT is {os.environ['WORKER_METRICS_PORT']!r}; "
-                                     "use a port number, or 0 for no worker metrics") from None
+    values["worker_metrics_port"] = _count_from_env("WORKER_METRICS_PORT", Settings.worker_metrics_port, lowest=0)
     if os.environ.get("WORKER_METRICS_ADDRESS", "").strip():
         values["worker_metrics_address"] = os.environ["WORKER_METRICS_ADDRESS"].strip()
     return values
