@@ -7,13 +7,20 @@ import csv
 import io
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import Credential
+from tests.conftest import BACKEND
 from tests.support.factories import wait_for
+
+# The flow has nothing PostgreSQL-specific (the pipeline's tests run on both databases), so the
+# second, PostgreSQL run of `make test` skips it rather than start Chromium and a worker again.
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(BACKEND == "postgres", reason="covered on SQLite; no PostgreSQL specifics")]
 
 PASSWORD = "correct horse battery"
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from catalog.imports.pipeline import ImportOptions, run_import
 from catalog.imports.records import ImportRecord
+from indexer.documents import Lookups, build_credential_document
 from catalog.imports.spreadsheet import import_table
 from store.models import Credential, Organization, OutboxEvent, RevisionEntry
 
@@ -64,6 +65,9 @@ def test_import_is_idempotent_reports_per_row_and_normalises(db_session, tmp_pat
     assert welding.url == "https://www.acme.example/welding"
     assert welding.programs[0].provider.name == "Acme Technical College"
     assert welding.relations[0].external_name == "AWS Certified Welder"
+    # What a programme leads to is searchable: the public document carries the external name.
+    document = build_credential_document(welding, Lookups())
+    assert document["related_names"] == ["AWS Certified Welder"]
     support = db_session.get(Credential, report["rows"][1]["id"])
     assert [o.code for o in support.occupations] == ["15-1232.00"]  # O*NET-SOC 2010 -> 2019
     assert support.duration_value is None and str(support.cost_amount) == "1200.00"
