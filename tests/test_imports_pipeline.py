@@ -131,3 +131,16 @@ def test_encodings(db_session, tmp_path, encoding):
     path = _write(tmp_path, "E1,Café Management,Écoles,,,,,,,,\r\n", encoding=encoding)
     report = import_table(db_session, org.id, path, ImportOptions(dry_run=True))
     assert report["rows"][0]["name"] == "Café Management"
+
+
+def test_a_dry_run_rolls_back_batch_by_batch_and_still_reports_like_a_real_run(db_session):
+    org = _org(db_session)
+    org_id = org.id  # run_import expunges the session between batches
+    provider = f"Batch College {uuid.uuid4().hex[:6]}"
+    records = [ImportRecord(row=i, cells=[("external_id", "id", f"B{i % 4}"), ("name", "name", f"Course {i}"),
+                                          ("provider", "provider", provider)]) for i in range(1, 6)]
+    report = run_import(db_session, org_id, records, ImportOptions(dry_run=True, batch_size=2, create_providers=True))
+    assert report["summary"] == {"created": 4, "updated": 0, "unchanged": 0, "failed": 1}
+    assert "row 1" in report["rows"][4]["problems"][0]["reason"], "a key seen before a rolled-back batch still counts"
+    assert db_session.scalar(select(func.count()).select_from(Credential).where(Credential.org_id == org_id)) == 0
+    assert db_session.scalar(select(Organization).where(Organization.name == provider)) is None

@@ -8,8 +8,9 @@
 
 Each record is applied inside its own savepoint, so a record that fails changes nothing and the
 next one goes on. Work is committed every `batch_size` records; a dry run does all the same work
-and rolls everything back at the end, so it reports exactly what a real run would do and changes
-nothing. Re-imports match on a stable key within the organization (`credentials.import_key`):
+and rolls each batch back instead, so it changes nothing and reports what a real run would do
+(one difference: a provider it would create is "created" again in each batch that names it,
+which the report does not show). Re-imports match on a stable key within the organization (`credentials.import_key`):
 the source's own id when it has one, otherwise the normalised name and provider.
 
 Usage (a source only has to produce ImportRecords):
@@ -151,6 +152,18 @@ class Importer:
             targets[cid] = name
         self.known = ImportKnown(session, self.book, self.org_by_id, targets)
         self.seen: dict[str, int] = {}
+        self._loaded = (dict(self.existing), dict(self.orgs), dict(self.org_by_id))
+
+    def forget_unsaved(self) -> None:
+        """After a rollback: drop what the rolled-back records added to the lookups (new
+        credentials' keys, new providers), keeping which keys the file has used (`seen`)."""
+        existing, orgs, org_by_id = self._loaded
+        self.existing.clear()
+        self.existing.update(existing)
+        self.orgs.clear()
+        self.orgs.update(orgs)
+        self.org_by_id.clear()
+        self.org_by_id.update(org_by_id)
 
     # --- one record ------------------------------------------------------------------------------
 
@@ -282,7 +295,8 @@ def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], o
     """Apply `records` for organization `org_id` and return the report (see the module docstring).
 
     `progress(n)` is called after each record. A dry run rolls back everything, including the
-    providers `create_providers` would add.
+    providers `create_providers` would add. Give it a session of its own: it commits (or rolls
+    back) and expunges the session's objects between batches.
     """
     org = session.get(Organization, org_id)
     if org is None:
@@ -297,8 +311,13 @@ def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], o
             rows.append(result.as_dict())
             if progress:
                 progress(count)
-            if not options.dry_run and count % options.batch_size == 0:
-                session.commit()
+            if count % options.batch_size == 0:
+                if options.dry_run:
+                    # Rolled back batch by batch, so the write lock (SQLite) is held only briefly.
+                    session.rollback()
+                    importer.forget_unsaved()
+                else:
+                    session.commit()
                 session.expunge_all()  # keeps memory flat on large files
     except BaseException:
         session.rollback()
