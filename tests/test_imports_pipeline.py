@@ -110,6 +110,7 @@ def test_a_failed_row_changes_nothing_and_the_others_go_on(db_session, tmp_path)
 
 def test_records_from_any_source_and_publishing_queue_the_index(db_session):
     org = _org(db_session)
+    org_id = org.id
     records = [ImportRecord(row=1, cells=[("external_id", "ctid", "ce-1"), ("name", "name", "Pharmacy Technician"),
                                           ("description", "description", "Prepares for PTCB."),
                                           ("credential_type", "type", "ceterms:Certificate"),
@@ -123,6 +124,12 @@ def test_records_from_any_source_and_publishing_queue_the_index(db_session):
         OutboxEvent.entity == "credential", OutboxEvent.entity_id == credential.id)) >= 1
     assert db_session.scalar(select(func.count()).select_from(RevisionEntry).where(
         RevisionEntry.credential_id == credential.id)) >= 2
+
+    nursing = [ImportRecord(row=7, cells=[("name", "name", "Registered Nursing (ADN)"), ("cip", "cip", "513801")])]
+    suggested = run_import(db_session, org_id, nursing, ImportOptions(dry_run=True, with_suggested_occupations=True))
+    assert "29-1141.00" in suggested["rows"][0]["suggested_occupations"], "the report marks suggested occupations"
+    plain = run_import(db_session, org_id, nursing, ImportOptions(dry_run=True))
+    assert "suggested_occupations" not in plain["rows"][0]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
