@@ -20,6 +20,7 @@ from cli.db import db
 from cli.demo import demo
 from cli.export import export
 from cli.imports import import_
+from cli.tables import export_table, import_table_command
 from cli.index import index
 from cli.taxonomy import taxonomy
 from store.settings import Settings
@@ -35,3 +36,6 @@ def main(ctx: click.Context) -> None:
 
 for command in (db, taxonomy, index, orgs, users, tokens, demo, import_, export):
     main.add_command(command)
+
+import_.add_command(import_table_command)
+export.add_command(export_table)
