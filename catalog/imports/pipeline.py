@@ -35,6 +35,7 @@ from catalog.imports import codes
 from catalog.imports.codes import CodeBook
 from catalog.imports.normalise import Draft, build_draft
 from catalog.imports.records import ImportRecord, Problem, RowResult, STATUSES
+from store.facts import MAX_LENGTH
 from store.models import Concept, Credential, Organization, OrgKind, Scheme, Status, User
 from store.vocabulary import bound_scheme
 
@@ -175,6 +176,10 @@ class Importer:
             column, value = record.first("name")
             result.problems.append(Problem(column or "name", str(value or ""), "a name is required"))
             return result
+        if draft.external_id and len(draft.external_id) > 200:
+            result.problems.append(Problem(record.column("external_id"), draft.external_id[:200],
+                                           "an external id must be at most 200 characters"))
+            return result
         if draft.key in self.seen:
             result.problems.append(Problem(record.column("external_id" if draft.external_id else "name"),
                                            draft.external_id or draft.name,
@@ -192,7 +197,7 @@ class Importer:
         except authoring.ArchivedError as error:
             result.problems.append(Problem(record.column("name"), draft.name, str(error)))
             return result
-        except (SQLAlchemyError, ValueError) as error:
+        except (SQLAlchemyError, ValueError, accounts.AccountError) as error:
             result.problems.append(Problem("", "", f"could not be saved: {str(error).splitlines()[0][:300]}"))
             return result
         for key, (org_id, kinds) in new_orgs:
@@ -255,7 +260,7 @@ class Importer:
     def _provider(self, draft: Draft, new_orgs: list) -> int | None:
         """The organization to link as the provider, or None to name it by text."""
         found = self.orgs.get(codes.name_key(draft.provider))
-        if found is None and self.options.create_providers:
+        if found is None and self.options.create_providers and len(draft.provider) <= MAX_LENGTH["provider_name"]:
             org = accounts.create_org(self.session, draft.provider, [OrgKind.education_provider.value])
             found = (org.id, list(org.kinds))
             new_orgs.append((codes.name_key(draft.provider), found))
