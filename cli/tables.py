@@ -76,6 +76,10 @@ def import_table_command(file: Path, org_name: str, maps: tuple[str, ...], dry_r
                 raise click.ClickException(str(exc)) from exc
     finally:
         session.close()
+    if not dry_run and (report["summary"]["created"] or report["summary"]["updated"]):
+        from workers.nudge import send_nudge
+
+        send_nudge(settings())  # published imports reach the index now, not at beat's next tick
     for path in reports:
         if path.suffix.lower() == ".csv":
             path.write_text("".join(report_lines(report)), encoding="utf-8")
