@@ -165,3 +165,9 @@ def test_write_xlsx_rows(tmp_path):
     path = tmp_path / "x.xlsx"
     assert write_xlsx([{"name": "=cmd|' /C calc'!A0"}], path, ("name",)) == 1
     assert load_workbook(path).worksheets[0]["A2"].value == "'=cmd|' /C calc'!A0"
+
+
+def test_search_csv_refuses_a_bad_search_with_a_message(client):
+    response = client.get("/search.csv?sort=sideways")
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert "sort" in response.get_data(as_text=True)
