@@ -151,3 +151,14 @@ def test_a_dry_run_rolls_back_batch_by_batch_and_still_reports_like_a_real_run(d
     assert "row 1" in report["rows"][4]["problems"][0]["reason"], "a key seen before a rolled-back batch still counts"
     assert db_session.scalar(select(func.count()).select_from(Credential).where(Credential.org_id == org_id)) == 0
     assert db_session.scalar(select(Organization).where(Organization.name == provider)) is None
+
+
+def test_leads_to_a_credential_imported_later_in_the_file_stays_idempotent(db_session):
+    org = _org(db_session)
+    org_id = org.id
+    records = [ImportRecord(row=2, cells=[("name", "name", "Pharmacy Tech Prep"), ("leads_to", "leads", "Pharmacy Technician")]),
+               ImportRecord(row=3, cells=[("name", "name", "Pharmacy Technician")])]
+    first = run_import(db_session, org_id, records, ImportOptions())
+    assert first["summary"]["created"] == 2
+    again = run_import(db_session, org_id, records, ImportOptions())
+    assert again["summary"] == {"created": 0, "updated": 0, "unchanged": 2, "failed": 0}

@@ -244,17 +244,22 @@ class Importer:
         """The credential's relations plus what the record leads to: a catalog credential when one
         has that name, otherwise an external one with a name and a type."""
         related = section_snapshot(credential, "related")["related"]
-        have_ids = {r.get("credential_id") for r in related}
-        have_names = {codes.name_key(r.get("name") or "") for r in related if r.get("credential_id") is None}
+        # Names it is already related to, by link or by name: a re-import leaves those alone even
+        # if a catalog credential of that name appeared since (the first import may have created
+        # it after this row), so importing the same file twice changes nothing.
+        have = {codes.name_key(r["name"]) for r in related if r.get("name")}
+        have |= {codes.name_key(self.known.targets.get(r["credential_id"], ""))
+                 for r in related if r.get("credential_id") is not None}
         for title in draft.leads_to:
-            target = self.catalog_names.get(codes.name_key(title))
+            key = codes.name_key(title)
+            if key in have:
+                continue
+            have.add(key)
+            target = self.catalog_names.get(key)
             if target is not None and target != credential.id:
-                if target not in have_ids:
-                    related.append({"kind": "related", "credential_id": target})
-                    have_ids.add(target)
-            elif codes.name_key(title) not in have_names:
+                related.append({"kind": "related", "credential_id": target})
+            else:
                 related.append({"kind": "related", "name": title, "type": codes.related_type(title), "cip": ""})
-                have_names.add(codes.name_key(title))
         return related
 
     def _provider(self, draft: Draft, new_orgs: list) -> int | None:
