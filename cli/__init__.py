@@ -17,11 +17,12 @@ from __future__ import annotations
 import click
 
 from cli.accounts import orgs, tokens, users
-from cli.ctdl import ctdl
+from cli.ctdl import ctdl, export_ctdl, import_ctdl
 from cli.db import db
 from cli.demo import demo
 from cli.export import export
 from cli.imports import import_
+from cli.tables import export_table, import_table_command
 from cli.index import index
 from cli.taxonomy import taxonomy
 from store.settings import Settings
@@ -37,3 +38,8 @@ def main(ctx: click.Context) -> None:
 
 for command in (db, taxonomy, index, orgs, users, tokens, demo, import_, export, ctdl):
     main.add_command(command)
+
+import_.add_command(import_table_command)
+import_.add_command(import_ctdl)
+export.add_command(export_table)
+export.add_command(export_ctdl)

@@ -28,6 +28,7 @@ from tests.conftest import ROOT, throwaway_database
 from tests.support.factories import wait_for
 from tests.support.services import CeleryProcess, free_port
 from webapp.metrics import endpoint_label
+from workers.app import all_queues
 
 pytestmark = pytest.mark.pipeline
 
@@ -198,7 +199,7 @@ def stack(settings, tmp_path_factory):
         web_log, worker_log = tmp / "web.log", tmp / "worker.log"
         web = _start_gunicorn({**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "web-metrics")}, web_port, web_log)
         worker = CeleryProcess("worker", {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / "worker-metrics"),
-                                          "WORKER_METRICS_PORT": str(worker_port)}, worker_log, f"{prefix}tasks").start()
+                                          "WORKER_METRICS_PORT": str(worker_port)}, worker_log, all_queues(prefix)).start()
         try:
             made = Stack(own, f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{worker_port}/metrics",
                          web_log, worker_log, tmp / "web-metrics", token, org_id)

@@ -37,7 +37,8 @@ LIMITED_BLUEPRINTS = {
 }
 # Page endpoints that count against a blueprint's allowance: the search and browse pages run the
 # same OpenSearch queries as the JSON API, so scraping them must not be a way around its limit.
-SHARING_VIEWS = {"search.search_page": "api_public", "search.browse_page": "api_public"}
+SHARING_VIEWS = {"search.search_page": "api_public", "search.browse_page": "api_public",
+                 "search.search_csv": "api_public"}
 # view endpoint -> the config key that holds its limit (POSTs only: guessing passwords, creating
 # accounts in bulk, and sending reset mail)
 LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT", "accounts.register": "REGISTER_RATE_LIMIT",
