@@ -13,7 +13,7 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 .PHONY: dev test services-up services-down install browsers lock clean-instance help
 
 help:
-	@echo "make dev            services, migrations, taxonomy, demo data, web on http://127.0.0.1:5000, worker and beat"
+	@echo "make dev            services, migrations, taxonomy, demo data, web on http://127.0.0.1:5000, relay and rebuild workers, beat"
 	@echo "make test           the whole suite against real OpenSearch, Redis, SQLite and PostgreSQL"
 	@echo "make services-up    start OpenSearch, Redis and PostgreSQL in the background (idempotent)"
 	@echo "make services-down  stop them"

@@ -65,11 +65,13 @@ def main() -> None:
         token = _prepare(database_url, prefix)
         port = _free_port()
         bin_dir = Path(sys.executable).parent
+        from workers.app import all_queues
+
         procs = [
             subprocess.Popen([str(bin_dir / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "2", "--threads", "4",
                               "webapp.wsgi:app"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL),
             subprocess.Popen([str(bin_dir / "celery"), "-A", "workers.app:celery_app", "worker", "-c", "2",
-                              "-Q", f"{prefix}tasks", "--without-gossip", "--without-mingle"],
+                              "-Q", all_queues(prefix), "--without-gossip", "--without-mingle"],
                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
             subprocess.Popen([str(bin_dir / "celery"), "-A", "workers.app:celery_app", "beat",
                               "--schedule", f"{tmp}/beat-schedule"],

@@ -32,11 +32,31 @@ ROOT = Path(__file__).resolve().parent.parent
 def add_load_arguments(parser: argparse.ArgumentParser, rate: float, seconds: float) -> None:
     """The options every latency benchmark takes: how hard to drive, and how big the server is."""
     parser.add_argument("--rate", type=float, default=rate, help="requests per second")
+    parser.add_argument("--rates", type=_rates, default=None, metavar="R1,R2,...",
+                        help="sweep these rates one after another on the same server (e.g. 50,100,150) "
+                             "and end with a table of endpoint/raw ratios; --rate is then ignored")
     parser.add_argument("--seconds", type=float, default=seconds)
     parser.add_argument("--clients", type=int, default=16, help="concurrent client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--seed", type=int, default=7)
+
+
+def _rates(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def rates_of(args: argparse.Namespace) -> list[float]:
+    return args.rates or [args.rate]
+
+
+def ratio_table(rows: list[tuple[float, dict, dict]]) -> None:
+    """One line per swept rate: endpoint and raw p50/p95 and the endpoint/raw ratios."""
+    print("\nendpoint/raw by rate (client-side ms):")
+    print(f"  {'req/s':>6}  {'endpoint p50':>12} {'p95':>6}   {'raw p50':>7} {'p95':>6}   {'ratio p50':>9} {'p95':>5}")
+    for rate, e, r in rows:
+        print(f"  {rate:6g}  {e[50]:12.1f} {e[95]:6.1f}   {r[50]:7.1f} {r[95]:6.1f}   "
+              f"{e[50] / r[50]:8.2f}x {e[95] / r[95]:5.2f}x")
 
 
 @dataclass

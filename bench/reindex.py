@@ -12,6 +12,9 @@ database, then measures in separate child processes, so each peak RSS is its own
 
 Targets: pipeline >= 0.6x raw, >= 2,000 documents/s at 100k, and peak memory flat as N grows.
 
+After the pipeline it also prints what the new index costs the node: its size on disk per
+primary shard and the JVM heap (docs/scaling.md sizes clusters from these figures).
+
     .venv/bin/python -m bench.reindex -n 10000 -n 100000
 """
 from __future__ import annotations
@@ -35,7 +38,13 @@ def _pipeline(settings, queue) -> None:
     from indexer import operations
 
     started = time.perf_counter()
-    counts = operations.reindex(settings, "credentials")
+
+    def progress(name: str, done: int, total: int | None) -> None:
+        # A long run (1M) under load says how far it got, so a run cut short still yields a rate.
+        if done and done % 50000 == 0:
+            print(f"  ... {done:,} documents in {time.perf_counter() - started:,.0f} s", flush=True)
+
+    counts = operations.reindex(settings, "credentials", progress)
     queue.put({"docs": counts["credentials"], "seconds": time.perf_counter() - started, "peak_mb": _peak_rss_mb()})
 
 
@@ -68,6 +77,25 @@ def _raw(settings, docs_path: str, threads: int, queue) -> None:
     seconds = time.perf_counter() - started
     client.indices.delete(index=name)
     queue.put({"docs": ok, "seconds": seconds, "peak_mb": _peak_rss_mb()})
+
+
+def _index_footprint(settings) -> dict:
+    """Size of the freshly rebuilt credentials index and the heap of the nodes that hold it."""
+    from indexer.client import bulk_client
+    from indexer.registry import INDICES
+
+    client = bulk_client(settings.opensearch_url)
+    alias = INDICES["credentials"].alias(settings.index_prefix)
+    stats = client.indices.stats(index=alias, metric="store,docs,segments")["_all"]["primaries"]
+    shards = int(next(iter(client.indices.get_settings(index=alias).values()))["settings"]["index"]["number_of_shards"])
+    nodes = client.nodes.stats(metric="jvm")["nodes"].values()
+    return {
+        "primary_mb": stats["store"]["size_in_bytes"] / 2**20, "shards": shards,
+        "segments_mb": stats["segments"]["memory_in_bytes"] / 2**20,
+        "heap_max_mb": sum(n["jvm"]["mem"]["heap_max_in_bytes"] for n in nodes) / 2**20,
+        "heap_used_mb": sum(n["jvm"]["mem"]["heap_used_in_bytes"] for n in nodes) / 2**20,
+        "old_gen_peak_mb": sum(n["jvm"]["mem"]["pools"]["old"]["peak_used_in_bytes"] for n in nodes) / 2**20,
+    }
 
 
 def _in_child(target, *args) -> dict:
@@ -109,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, action="append", help="credential counts (default 10000 and 100000)")
     parser.add_argument("--database-url", help="an empty database to use instead of a temporary SQLite file")
+    parser.add_argument("--pipeline-only", action="store_true",
+                        help="skip the raw baselines (for sizes where three more full loads do not fit the time)")
     args = parser.parse_args()
     sizes = args.n or [10000, 100000]
     from indexer.client import bulk_client
@@ -122,17 +152,28 @@ def main() -> None:
             os.environ["INDEX_PREFIX"] = settings.index_prefix
             try:
                 pipeline = _in_child(_pipeline, settings)
-                docs_path = Path(tmp) / f"docs-{n}.jsonl"
-                _prebuild(settings, docs_path)
-                raw = _in_child(_raw, settings, str(docs_path), 1)
-                raw2 = _in_child(_raw, settings, str(docs_path), 2)
+                footprint = _index_footprint(settings)
+                if args.pipeline_only:
+                    skipped = {"docs": float("nan"), "seconds": 1.0, "peak_mb": float("nan")}
+                    raw = raw2 = skipped
+                else:
+                    docs_path = Path(tmp) / f"docs-{n}.jsonl"
+                    _prebuild(settings, docs_path)
+                    raw = _in_child(_raw, settings, str(docs_path), 1)
+                    raw2 = _in_child(_raw, settings, str(docs_path), 2)
             finally:
                 drop_all(bulk_client(settings.opensearch_url), settings.index_prefix)
+            print(f"{'':>8} pipeline: {pipeline['docs']:,} documents in {pipeline['seconds']:,.0f} s", flush=True)
             p_rate = pipeline["docs"] / pipeline["seconds"]
             r_rate = raw["docs"] / raw["seconds"]
             r2_rate = raw2["docs"] / raw2["seconds"]
             print(f"{n:>8} {p_rate:>16,.0f} {r_rate:>11,.0f} {p_rate / r_rate:>6.2f} {r2_rate:>14,.0f} {p_rate / r2_rate:>6.2f} "
                   f"{pipeline['peak_mb']:>17,.0f} {raw['peak_mb']:>12,.0f}", flush=True)
+            print(f"{'':>8} index: {footprint['primary_mb']:,.0f} MB on disk over {footprint['shards']} primary "
+                  f"shard(s) ({footprint['primary_mb'] / footprint['shards']:,.0f} MB each), "
+                  f"{footprint['primary_mb'] * 2**20 / n:,.0f} bytes/credential; node heap {footprint['heap_max_mb']:,.0f} MB max, "
+                  f"old-gen peak {footprint['old_gen_peak_mb']:,.0f} MB, {footprint['heap_used_mb']:,.0f} MB used after the load",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -157,7 +157,9 @@ def main() -> None:
                 proc.join(timeout=60)
                 if proc.is_alive():
                     proc.kill()
-            queue = f"{settings.index_prefix}tasks"
+            from workers.app import queue_names
+
+            queue = queue_names(settings.index_prefix)["relay"]
             redis.Redis.from_url(settings.redis_url).delete(queue, f"_kombu.binding.{queue}",
                                                             f"_kombu.binding_permanent.{queue}")
     print(f"\nsave latency, PATCH /api/v1/editor/credentials/<id> ({args.credentials:,} credentials, "

@@ -11,6 +11,7 @@ p50/p95/p99, throughput, OpenSearch's own `took`, and the endpoint/raw ratio.
 
     .venv/bin/python bench/search.py                      # 100k credentials, 20 req/s for 30 s
     .venv/bin/python bench/search.py -n 10000 --seconds 20
+    .venv/bin/python bench/search.py -n 10000 --rates 50,100,150   # one server, three rates, a ratio table
     .venv/bin/python bench/search.py --reuse catalog- sqlite:///instance/catalog.db
 
 Targets: endpoint p95 <= 50 ms at 20 req/s, endpoint p95 <= 2x raw.
@@ -29,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from opensearchpy import OpenSearch  # noqa: E402
 
-from bench.load import add_load_arguments, endpoint_then_raw, report, serving, session_per_thread  # noqa: E402
+from bench.load import (add_load_arguments, endpoint_then_raw, rates_of, ratio_table, report, serving,  # noqa: E402
+                        session_per_thread)
 from bench.sandbox import sandbox_catalog  # noqa: E402
 from indexer.client import web_client  # noqa: E402
 from indexer.search import credentials_alias, parse_search_args, search  # noqa: E402
@@ -107,12 +109,11 @@ def main() -> None:
     parser.add_argument("--reuse", nargs=2, metavar=("PREFIX", "DATABASE_URL"),
                         help="search an existing catalog instead of building one (-n is then ignored)")
     args = parser.parse_args()
-    count = min(int(args.rate * args.seconds), MAX_REQUESTS)
+    rows = []
 
     prefix, database_url = args.reuse or (None, None)
     with sandbox_catalog(prefix, database_url, credentials=args.n, seed=args.seed) as settings:
         texts = text_pool(args.seed)
-        searches = search_mix(count, args.seed, texts, settings)
         warmup = search_mix(200, args.seed + 1, texts, settings)
         indexed = web_client(settings.opensearch_url, 10).count(index=credentials_alias(settings.index_prefix))["count"]
         load_before = os.getloadavg()[0]
@@ -125,25 +126,31 @@ def main() -> None:
                 return response.json()["total"], None
 
             # The raw side gets a connection per client thread, so its figures are the best case.
-            client = OpenSearch(hosts=[settings.opensearch_url], timeout=settings.web_timeout, max_retries=0,
+            client = OpenSearch(hosts=settings.opensearch_hosts, timeout=settings.web_timeout, max_retries=0,
                                 pool_maxsize=args.clients)
 
             def raw(params: dict) -> tuple[int, float]:
                 result = search(client, settings.index_prefix, parse_search_args(params), settings.web_timeout)
                 return result.total, result.took_ms
 
-            http, direct = endpoint_then_raw(
-                searches, warmup, args.rate, 50, args.clients, endpoint, raw, noun="searches", raw_noun="searches",
-                setup=f"(gunicorn {args.workers} workers x {args.threads} threads); mix {MIX}")
-
-    print(f"\nresults for {indexed:,} credentials (client-side latency unless noted); {os.cpu_count()} CPUs shared "
-          f"with OpenSearch, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
-    e, r, _ = report(http, direct, "endpoint GET /api/v1/search", "raw indexer.search.search", zero_hits=True)
-    print(f"  endpoint/raw: p50 {e[50] / r[50]:.2f}x  p95 {e[95] / r[95]:.2f}x   "
-          f"(Flask, labels and HTTP add p50 {e[50] - r[50]:.1f} ms, p95 {e[95] - r[95]:.1f} ms)")
-    print(f"  targets: p95 <= 50 ms at {args.rate:g} req/s: {'met' if e[95] <= 50 else 'MISSED'} ({e[95]:.1f} ms); "
-          f"overhead <= 2x raw: {'met' if e[95] / r[95] <= 2 else 'MISSED'} ({e[95] / r[95]:.2f}x at p95)")
-
+            for rate in rates_of(args):
+                count = min(int(rate * args.seconds), MAX_REQUESTS)
+                searches = search_mix(count, args.seed, texts, settings)
+                http, direct = endpoint_then_raw(
+                    searches, warmup, rate, 50, args.clients, endpoint, raw, noun="searches", raw_noun="searches",
+                    setup=f"(gunicorn {args.workers} workers x {args.threads} threads); mix {MIX}")
+                print(f"\nresults for {indexed:,} credentials at {rate:g} req/s (client-side latency unless noted); "
+                      f"{os.cpu_count()} CPUs shared with OpenSearch, load average {load_before:.1f} before, "
+                      f"{os.getloadavg()[0]:.1f} now")
+                e, r, _ = report(http, direct, "endpoint GET /api/v1/search", "raw indexer.search.search",
+                                 zero_hits=True)
+                print(f"  endpoint/raw: p50 {e[50] / r[50]:.2f}x  p95 {e[95] / r[95]:.2f}x   "
+                      f"(Flask, labels and HTTP add p50 {e[50] - r[50]:.1f} ms, p95 {e[95] - r[95]:.1f} ms)")
+                print(f"  targets: p95 <= 50 ms at {rate:g} req/s: {'met' if e[95] <= 50 else 'MISSED'} "
+                      f"({e[95]:.1f} ms); overhead <= 2x raw: {'met' if e[95] / r[95] <= 2 else 'MISSED'} "
+                      f"({e[95] / r[95]:.2f}x at p95)")
+                rows.append((rate, e, r))
+    ratio_table(rows)
 
 if __name__ == "__main__":
     main()

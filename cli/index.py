@@ -134,6 +134,18 @@ def index_reindex(target: str, wait: bool, inline: bool, timeout: int) -> None:
     click.echo("reindexed " + ", ".join(f"{k}: {v}" for k, v in outcome["reindexed"].items()))
 
 
+def describe_shards(health: dict) -> str:
+    """One line of shard health: `green: 3 shards x 2 copies, 6/6 active`, and what is missing."""
+    line = (f"{health['status']}: {health['shards']} shard(s) x {1 + health['replicas']} "
+            f"cop{'y' if health['replicas'] == 0 else 'ies'}, {health['active']}/{health['copies']} active")
+    busy = [f"{health[key]} {key}" for key in ("initializing", "relocating", "unassigned") if health[key]]
+    if busy:
+        line += " (" + ", ".join(busy) + ")"
+    if health["replicas"] != health["configured_replicas"]:
+        line += (f"; configured replicas {health['configured_replicas']}: `catalog index init` applies them")
+    return line
+
+
 @index.command("status")
 @click.option("--json", "as_json", is_flag=True)
 @older_than_option("List indices without an alias created more than MINUTES ago as orphans.")
@@ -146,10 +158,15 @@ def index_status(as_json: bool, older_than: float) -> None:
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
+    cluster = report["cluster"]
+    click.echo(f"cluster {cluster['name']}: {cluster['status']}, {cluster['nodes']} node(s), "
+               f"{cluster['data_nodes']} data node(s)")
     for name, info in report["indices"].items():
         target = ", ".join(info["indices"]) or "(missing)"
         docs = "-" if info["documents"] is None else info["documents"]
         click.echo(f"{info['alias']:<32} -> {target:<44} docs {docs} / db {info['expected']}")
+        if info["health"]:
+            click.echo("    " + describe_shards(info["health"]))
     ob = report["outbox"]
     click.echo(f"outbox: {ob['pending']} pending (oldest {ob['oldest_pending'] or '-'}), {ob['dead']} dead")
     for dead in ob["dead_letters"]:

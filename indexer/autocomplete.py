@@ -8,6 +8,14 @@ When the text looks like a code (`29-1141`, `51.38`, `62`), exact and prefix cod
 before all of them. Each tier is a constant score, so a higher tier always wins; ties go to the
 concept more published credentials use, then to the shorter label.
 
+Occupations, sectors and programmes answer in two steps. The strict tiers above run first, and
+when they fill the page that is the answer. Otherwise a second request adds the relaxed tiers
+(indexer/relaxed.py), all ranked below every strict tier: the typo tiers (only when nothing matched
+strictly: "welder" must not bring Welter and Weeder), the name without its qualifiers and noise
+("BARBER - APPRENTICE" -> barber), a parenthesised abbreviation ("(CPA)"), and most of the words
+weighted by how informative they are. Programmes are also found through the occupations they lead
+to (CIP->SOC crosswalk). Each item says which tier matched and whether it was a relaxed one.
+
 The tiers are data (VOCABULARY.tiers, CREDENTIALS.tiers) and `build_autocomplete_query` only reads
 them. User text reaches OpenSearch only inside match, match_phrase, term and prefix queries, never
 query_string, so no character the user types can become query syntax.
@@ -21,6 +29,7 @@ from typing import Callable, Iterable
 
 from opensearchpy import OpenSearch
 
+from indexer import relaxed as relaxing
 from indexer.codes import looks_like_code, normalize_code
 from indexer.registry import INDICES
 
@@ -79,6 +88,10 @@ class Tier:
       code    the text, normalized like codes are, equals a stored code form
       code_prefix  ... or starts one
       soc_code  a six-digit SOC code names the O*NET occupation that ends in `.00`
+      clean_words, clean_phrase  `words`, `phrase` on the text without qualifiers and noise words
+              (relaxed.clean_text: "STATIONARY ENGINEER, 2ND CLASS" -> "stationary engineer")
+      abbreviation  an abbreviation given in parentheses equals the field ("(CPA)")
+      weighted  most of the words, weighted by informativeness, over `fields` (relaxed.weighted_clause)
     `shows` says what a hit matched on: its label, an alternate title, or its code; or, for a
     credential found by what it is about, one of TOPICS (an occupation, a CIP programme, ...).
     A `graded` tier adds a thousandth of the clause's relevance to its boost: typo matches are
@@ -91,6 +104,14 @@ class Tier:
     how: str
     shows: str
     graded: bool = False
+    # `weighted` tiers only: (field, factor, what a match there shows), and the share of the
+    # words' weight a hit must match. Their score is their boost plus up to 0.8 of it.
+    fields: tuple[tuple[str, float, str], ...] = ()
+    share: float = relaxing.MOST_SHARE
+
+    @property
+    def fuzzy(self) -> bool:
+        return self.how in ("fuzzy", "fuzzy_title")
 
     def applies_to(self, text: str) -> bool:
         """Code tiers only run when the text looks like a code; fuzzy ones when a word can have a typo;
@@ -101,14 +122,23 @@ class Tier:
             return agent_text(text) != fold(text)
         if self.how == "most":
             return len(fold(text).split()) >= MOST_MIN_WORDS
+        if self.how == "abbreviation":
+            return bool(relaxing.abbreviations(text))
+        if self.how in ("clean_words", "clean_phrase"):
+            return bool(relaxing.clean_text(text))
         if self.how not in CODE_KINDS:
             return True
         if not looks_like_code(text):
             return False
         return self.how != "soc_code" or bool(SOC_CODE.fullmatch(text))
 
-    def clause(self, text: str) -> dict:
+    def clause(self, text: str, weights: list | None = None) -> dict | None:
+        """The query for this tier, or None when it has nothing to look for (`weighted` without
+        weights: no word of the text is in the vocabulary)."""
         field, how = self.field, self.how
+        if how == "weighted":
+            return relaxing.weighted_clause(weights or [], self.fields, self.name, self.boost, self.boost * 0.8,
+                                            self.share)
         if how == "whole":
             query = {"match": {field: {"query": text}}}
         elif how == "words":
@@ -129,6 +159,12 @@ class Tier:
             query = {"span_near": {"clauses": [
                 {"span_multi": {"match": {"fuzzy": {field: {"value": w, "fuzziness": FUZZINESS, "max_expansions": 50}}}}}
                 for w in words], "slop": SAME_TITLE_SLOP, "in_order": False}}
+        elif how == "clean_words":
+            query = {"match": {field: {"query": relaxing.clean_text(text), "operator": "and"}}}
+        elif how == "clean_phrase":
+            query = {"match_phrase": {field: {"query": relaxing.clean_text(text), "slop": SAME_TITLE_SLOP}}}
+        elif how == "abbreviation":
+            query = {"bool": {"should": [{"match": {field: {"query": a}}} for a in relaxing.abbreviations(text)]}}
         elif how == "keyword":
             query = {"term": {field: text}}
         elif how == "keyword_prefix":
@@ -167,12 +203,24 @@ class Profile:
     # Where the alternate titles are read from instead, when not highlighted (`_source` fields).
     alternate_source: tuple[str, ...] = ()
     kind_weights: tuple[tuple[str, float], ...] = ()  # score factors by the document's `kind`
+    # Tiers of the second step (see the module docstring); none for skills and credentials.
+    relaxed: tuple[Tier, ...] = ()
+    # Fields fetched in the second step. It is not highlighted: highlighting the relaxed tiers'
+    # stemmed fields doubled its time, so the alternate title is worked out from `alt_labels`.
+    relaxed_source: tuple[str, ...] = ()
+    # How much more the head noun of a name counts than its other words (relaxed.word_weights).
+    head_factor: float = relaxing.HEAD_FACTOR
     # Sectors: leave out a concept named exactly like its broader one (NAICS 4931 "Warehousing and
     # Storage" under 493): the same name at the next level down is the same scope, its only child.
     collapse_same_as_broader: bool = False
 
     def tier(self, name: str) -> Tier | None:
-        return next((t for t in self.tiers if t.name == name), None)
+        name = name.split(":")[0]
+        return next((t for t in self.tiers + self.relaxed if t.name == name), None)
+
+    @property
+    def needs_weights(self) -> bool:
+        return any(t.how == "weighted" for t in self.relaxed)
 
 
 def _concept_item(hit: dict) -> dict:
@@ -200,25 +248,65 @@ def _credential_item(hit: dict) -> dict:
             "scheme": "credentials"}
 
 
+STRICT_TIERS = (
+    Tier("soc_code", 1000, "code_norm", "soc_code", "code"),
+    Tier("code_exact", 950, "code_norm", "code", "code"),
+    Tier("code_prefix", 900, "code_norm", "code_prefix", "code"),
+    Tier("label_exact", 800, "label.exact", "whole", "label"),
+    Tier("alt_exact", 700, "alt_labels.exact", "whole", "alt"),
+    Tier("label_start", 600, "label.starts", "whole", "label"),
+    Tier("label_words", 500, "label.prefix", "words", "label"),
+    # Every word, stemmed: "trucking" finds Truck Transportation. The same band as word prefixes,
+    # so the shorter, more general label wins the tie.
+    Tier("label_stems", 500, "label.stem", "words", "label"),
+    Tier("alt_start", 400, "alt_labels.starts", "whole", "alt"),
+    Tier("alt_words", 300, "alt_labels.prefix", "phrase", "alt"),
+)
+TYPO_TIERS = (
+    Tier("label_fuzzy", 200, "label.prefix", "fuzzy", "label", graded=True),
+    Tier("alt_fuzzy_title", 150, "alt_labels.prefix", "fuzzy_title", "alt", graded=True),
+    Tier("alt_fuzzy", 100, "alt_labels.prefix", "fuzzy", "alt", graded=True),
+)
+# Every word that says what the work is, without qualifiers: above the typo tiers, which need
+# every typed word, qualifiers too ("BARBER - APPRENTICE" is Barbers, not Blacksmith Apprentice).
+CLEAN_TIERS = (
+    Tier("label_clean", 260, "label.stem", "clean_words", "label"),
+    Tier("abbreviation", 255, "alt_labels.exact", "abbreviation", "alt"),
+    Tier("alt_clean", 250, "alt_labels.stem", "clean_phrase", "alt"),
+)
+CONCEPT_FIELDS = (("label.stem", 1.0, "label"), ("alt_labels.stem", 0.85, "alt"), ("hidden_labels.stem", 0.85, "hidden"))
+PROGRAM_FIELDS = CONCEPT_FIELDS + (("occupation_titles", 0.7, "occupation"), ("occupation_alt_titles", 0.6, "occupation_alt"))
+
 VOCABULARY = Profile(
-    tiers=(
-        Tier("soc_code", 1000, "code_norm", "soc_code", "code"),
-        Tier("code_exact", 950, "code_norm", "code", "code"),
-        Tier("code_prefix", 900, "code_norm", "code_prefix", "code"),
-        Tier("label_exact", 800, "label.exact", "whole", "label"),
-        Tier("alt_exact", 700, "alt_labels.exact", "whole", "alt"),
-        Tier("label_start", 600, "label.starts", "whole", "label"),
-        Tier("label_words", 500, "label.prefix", "words", "label"),
-        Tier("alt_start", 400, "alt_labels.starts", "whole", "alt"),
-        Tier("alt_words", 300, "alt_labels.prefix", "phrase", "alt"),
-        Tier("label_fuzzy", 200, "label.prefix", "fuzzy", "label", graded=True),
-        Tier("alt_fuzzy_title", 150, "alt_labels.prefix", "fuzzy_title", "alt", graded=True),
-        Tier("alt_fuzzy", 100, "alt_labels.prefix", "fuzzy", "alt", graded=True),
-    ),
+    tiers=STRICT_TIERS,
     source=("code", "label", "scheme"),
     sort=({"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}, {"code": "asc"}),
     alternate_fields=("alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"),
     item=_concept_item,
+    relaxed=CLEAN_TIERS + TYPO_TIERS + (
+        Tier("most_words", 40, "", "weighted", "label", fields=CONCEPT_FIELDS),
+        Tier("some_words", 12, "", "weighted", "label", fields=CONCEPT_FIELDS, share=relaxing.SOME_SHARE),
+    ),
+    relaxed_source=("alt_labels",),
+)
+
+# Programmes are also found through the occupations they lead to, below their own titles and
+# examples: "Certified Nursing Aide" finds Nursing Assistant/Aide via Nursing Assistants.
+PROGRAMS = Profile(
+    tiers=STRICT_TIERS,
+    source=VOCABULARY.source,
+    sort=VOCABULARY.sort,
+    alternate_fields=VOCABULARY.alternate_fields,
+    item=_concept_item,
+    relaxed=CLEAN_TIERS + TYPO_TIERS + (
+        Tier("occupation_clean", 90, "occupation_titles", "clean_phrase", "occupation"),
+        Tier("occupation_alt_clean", 80, "occupation_alt_titles", "clean_phrase", "occupation_alt"),
+        Tier("most_words", 20, "", "weighted", "label", fields=PROGRAM_FIELDS),
+        Tier("some_words", 8, "", "weighted", "label", fields=PROGRAM_FIELDS, share=relaxing.SOME_SHARE),
+    ),
+    # Programme names end in "Technology", "Certificate Entry", "AAS": the last word is no head noun.
+    head_factor=1.0,
+    relaxed_source=("alt_labels", "crosswalk"),
 )
 
 # Skills: everyday words find ESCO and O*NET concepts. Stemmed tiers let "lesson planning" find
@@ -296,7 +384,7 @@ SECTORS = replace(VOCABULARY, source=VOCABULARY.source + ("detail",), item=_sect
 TARGETS: dict[str, Profile] = {
     "occupations": VOCABULARY,
     "sectors": SECTORS,
-    "programs": VOCABULARY,
+    "programs": PROGRAMS,
     "skills": SKILLS,
     "credentials": CREDENTIALS,
 }
@@ -324,12 +412,20 @@ def clamp_offset(offset: int) -> int:
 
 
 def build_autocomplete_query(text: str, size: int = 10, target: str = "occupations",
-                             exclude: Iterable[str] = (), offset: int = 0) -> dict:
-    """The search body for `text` typed into the `target` field (a name from TARGETS); `offset`
-    skips that many hits, for "Show more" (the sort ends in a unique field, so pages never overlap)."""
+                             exclude: Iterable[str] = (), offset: int = 0, relaxed: bool = False,
+                             weights: list | None = None, typos: bool = True) -> dict:
+    """The search body for `text` typed into the `target` field (a name from TARGETS): its strict
+    tiers, and with `relaxed` the second step's tiers too (`weights` from relaxed.word_weights;
+    the typo tiers only with `typos`). Skills and credentials have one step: all their tiers.
+    `offset` skips that many hits, for "Show more" (the sort ends in a unique field, so pages never
+    overlap; the relaxed tiers rank below every strict one, so a relaxed page continues a strict one)."""
     profile = TARGETS[target]
     text = text.strip()[:MAX_TEXT]
-    clauses = [tier.clause(text) for tier in profile.tiers if tier.applies_to(text)]
+    tiers = list(profile.tiers)
+    if relaxed:
+        tiers += [tier for tier in profile.relaxed if typos or not tier.fuzzy]
+    clauses = [clause for tier in tiers if tier.applies_to(text)
+               for clause in [tier.clause(text, weights)] if clause is not None]
     query: dict = {"dis_max": {"queries": clauses, "tie_breaker": 0.0}}
     if profile.kind_weights:
         query = {"function_score": {"query": query, "score_mode": "first", "boost_mode": "multiply",
@@ -342,21 +438,22 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
         must_not.append(SAME_AS_BROADER)
     if must_not:
         query = {"bool": {"must": [query], "must_not": must_not}}
+    shown = () if relaxed and profile.relaxed else highlighted(profile)
     return {
         "from": clamp_offset(offset),
         "size": clamp_size(size),
         "track_total_hits": True,
-        "_source": list(profile.source),
+        "_source": list(profile.source + (profile.relaxed_source if relaxed else ())),
         "query": query,
         "sort": list(profile.sort),
         **({"highlight": {
-            "fields": {field: {} for field in highlighted(profile)},
+            "fields": {field: {} for field in shown},
             "number_of_fragments": 3,
             "fragment_size": 0,
             "order": "score",
             "pre_tags": [MARK_START],
             "post_tags": [MARK_END],
-        }} if highlighted(profile) else {}),
+        }} if shown else {}),
     }
 
 
@@ -404,23 +501,59 @@ def best_alternate(fragments: Iterable[str], text: str) -> str | None:
     return min(candidates)[1] if candidates else None
 
 
-def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
-    """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
+def winning_tier(hit: dict, profile: Profile) -> Tier | None:
+    """The highest tier among those a hit matched: the one that ranked it."""
     tiers = [profile.tier(name) for name in hit.get("matched_queries", [])]
-    tiers = [tier for tier in tiers if tier is not None]
+    return max((tier for tier in tiers if tier is not None), key=lambda tier: tier.boost, default=None)
+
+
+def _shows(hit: dict, profile: Profile) -> set[str]:
+    """What the hit's matching clauses matched on; a weighted tier's inner clauses say it after
+    the colon (`most_words:alt`)."""
+    tiers = [(name, profile.tier(name)) for name in hit.get("matched_queries", [])]
+    tiers = [(name, tier) for name, tier in tiers if tier is not None]
     # A label that holds only some of the words ("first" in "first response", whose alternative
     # label is "first aid") did not make the match when a whole alternative label did.
-    whole = [tier for tier in tiers if tier.how != "most"]
-    shows = {tier.shows for tier in whole or tiers} - set(TOPICS)
+    whole = [(name, tier) for name, tier in tiers if tier.how not in ("most", "weighted")] or tiers
+    return {name.split(":", 1)[1] if ":" in name else tier.shows for name, tier in whole
+            if ":" in name or tier.how != "weighted"}
+
+
+def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
+    """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
+    shows = _shows(hit, profile) - set(TOPICS)
     if "label" in shows or not shows:
         return None
     if "code" in shows:
         return hit["_source"].get("code") or hit["_id"]
-    if profile.alternate_source:
-        values = [v for field in profile.alternate_source for v in hit["_source"].get(field) or []]
+    if shows <= {"occupation", "occupation_alt"}:
+        entry = crosswalk_via(hit, text)
+        if entry is None or "occupation_alt" not in shows:
+            return None
+        words = relaxing.clean_text(text)
+        return best_alternate(mark_typed_words(entry["alt"], words), words) if entry["alt"] else None
+    sources = profile.alternate_source or (("alt_labels",) if "alt_labels" in hit["_source"] else ())
+    if sources:
+        values = [v for field in sources for v in hit["_source"].get(field) or []]
         return best_alternate(mark_typed_words(values, text), text)
     fragments = [f for field in profile.alternate_fields for f in hit.get("highlight", {}).get(field, [])]
     return best_alternate(fragments, text)
+
+
+def crosswalk_via(hit: dict, text: str) -> dict | None:
+    """The occupation a programme was found through: of those it leads to, the one whose title or
+    alternate titles share most of the typed words."""
+    typed = [w[:max(_STEM_KEEP, len(w) - 3)] for w in relaxing.clean_text(text).split()]
+
+    def shared(value: str) -> int:
+        words = fold(value).split()
+        return sum(any(w.startswith(stem) or stem.startswith(w or "\0") for w in words) for stem in typed)
+
+    entries = hit["_source"].get("crosswalk") or []
+    scored = [(max([shared(entry["label"])] + [shared(alt) for alt in entry["alt"]]), -i, entry)
+              for i, entry in enumerate(entries)]
+    best = max(scored, default=None, key=lambda row: row[:2])
+    return best[2] if best and best[0] > 0 else None
 
 
 # A typed word "matches" a word of an alternative label that starts with its first letters (all
@@ -448,6 +581,11 @@ def parse_autocomplete_response(resp: dict, text: str, target: str = "occupation
     for hit in resp["hits"]["hits"]:
         item = profile.item(hit)
         item["matched"] = matched_on(hit, profile, text)
+        tier = winning_tier(hit, profile)
+        item["tier"] = tier.name if tier else None
+        item["relaxed"] = tier is not None and tier in profile.relaxed
+        via = crosswalk_via(hit, text) if _shows(hit, profile) <= {"occupation", "occupation_alt"} else None
+        item["via"] = via["label"] if via else None
         if any(tier.shows in TOPICS for tier in profile.tiers):
             item["about"] = about(hit, profile, text)
         items.append(item)
@@ -476,9 +614,23 @@ class Suggestions:
     total: int
     items: list[dict]
     took_ms: int = 0
+    relaxed: bool = False  # the strict tiers did not fill the page, so the relaxed ones ran too
 
     def as_json(self) -> dict:
-        return {"query": self.query, "total": self.total, "items": self.items}
+        return {"query": self.query, "total": self.total, "items": self.items, "relaxed": self.relaxed}
+
+
+def needs_second_step(profile: Profile, strict_total: int, size: int, offset: int = 0) -> bool:
+    """The relaxed tiers run only when the strict matches leave this page short. Counted on the
+    strict total, so every page past that point ("Show more") is a relaxed one with one total."""
+    return bool(profile.relaxed) and strict_total < clamp_offset(offset) + clamp_size(size)
+
+
+def wants_weights(profile: Profile, text: str, strict_hits: int) -> bool:
+    """Whether the second step weighs the words (one more request, for the weighted tiers): not
+    for one word that already matched strictly ("weld" typed on the way to "welder"), where most
+    of one word is that word, and the strict tiers have it."""
+    return profile.needs_weights and (strict_hits == 0 or len(relaxing.fold(text).split()) > 1)
 
 
 def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,
@@ -489,8 +641,20 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
         raise ValueError(f"unknown autocomplete target {target!r}; choose one of {', '.join(TARGETS)}")
     if not is_searchable(text):
         return Suggestions(text, 0, [])
-    body = build_autocomplete_query(text, size, target, exclude, offset)
+    profile, index = TARGETS[target], INDICES[target].alias(index_prefix)
     params = {"request_timeout": timeout} if timeout else {}
-    resp = client.search(index=INDICES[target].alias(index_prefix), body=body, **params)
-    return Suggestions(text, resp["hits"]["total"]["value"], parse_autocomplete_response(resp, text, target),
-                       resp.get("took", 0))
+    resp = client.search(index=index, body=build_autocomplete_query(text, size, target, exclude, offset), **params)
+    took = resp.get("took", 0)
+    # Whether anything matched strictly is the total, not this page: "Show more" past the strict
+    # hits must not bring typo noise that the first page left out.
+    strict_total = resp["hits"]["total"]["value"]
+    if needs_second_step(profile, strict_total, size, offset):
+        text = text.strip()[:MAX_TEXT]
+        weights = (relaxing.word_weights(client, index, text, timeout, profile.head_factor)
+                   if wants_weights(profile, text, strict_total) else None)
+        body = build_autocomplete_query(text, size, target, exclude, offset, relaxed=True, weights=weights,
+                                        typos=strict_total == 0)
+        resp = client.search(index=index, body=body, **params)
+        return Suggestions(text, resp["hits"]["total"]["value"], parse_autocomplete_response(resp, text, target),
+                           took + resp.get("took", 0), relaxed=True)
+    return Suggestions(text, resp["hits"]["total"]["value"], parse_autocomplete_response(resp, text, target), took)

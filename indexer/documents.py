@@ -21,15 +21,31 @@ def feature_key(code: str) -> str:
     return code.replace(".", "_")
 
 
+# A programme is also found through the occupations it leads to (their titles and alternate titles,
+# searched at a lower weight than its own). A few occupations have hundreds of alternate titles; the
+# first ones (short titles such as "CNA" come first) say enough about what the programme is for.
+MAX_CROSSWALK_ALT_TITLES = 60
+
+
+def crosswalk_entry(occupation: Concept) -> dict:
+    """What a programme document keeps of an occupation it leads to (see `crosswalk` below)."""
+    return {"code": occupation.code, "label": occupation.label,
+            "alt": list((occupation.alt_labels or [])[:MAX_CROSSWALK_ALT_TITLES])}
+
+
 def build_concept_document(concept: Concept, scheme: str, credential_count: int = 0,
-                           broader_label: str = "", cips: list[str] | None = None) -> dict:
+                           broader_label: str = "", cips: list[str] | None = None,
+                           crosswalk: list[dict] | None = None) -> dict:
     """A vocabulary entry. Skills add what they are and where they come from, and the occupations
     they suit (`suggest_weights`, `suggest_why`: see store.skill_sources); occupations add the CIP
-    programmes that lead to them (`cips`), programmes the SOC codes they lead to (`socs`)."""
+    programmes that lead to them (`cips`), programmes the SOC codes they lead to (`socs`) and those
+    occupations themselves (`crosswalk`, entries from crosswalk_entry), whose titles and alternate
+    titles autocomplete searches (`occupation_titles`, `occupation_alt_titles`) and names in its
+    "how it matched" line ("via Nursing Assistants")."""
     links = concept.links or {}
     detail = links.get("level") or links.get("kind") or ""
     occupations = links.get("occupations") or {}
-    return {
+    doc = {
         "id": concept.code,
         "code": concept.code,
         "code_norm": code_variants(concept.code),
@@ -52,6 +68,11 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
         "cips": list(cips or []),
         "socs": list(links.get("soc") or []),
     }
+    if crosswalk:  # programmes only: the other families' mappings have no such fields
+        doc["occupation_titles"] = [entry["label"] for entry in crosswalk]
+        doc["occupation_alt_titles"] = [alt for entry in crosswalk for alt in entry["alt"]]
+        doc["crosswalk"] = list(crosswalk)
+    return doc
 
 
 # --- credentials -------------------------------------------------------------------------------

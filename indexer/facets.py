@@ -138,7 +138,7 @@ CODE_BOOSTS = {"exact": 20.0, "prefix": 5.0}
 # Group codes matched as typed: the normalised `codes` field lacks NAICS sector ranges (`31-33`).
 GROUP_CODE_FIELDS = ("sector_roots", "soc_groups")
 # The did-you-mean suggester reads these (see `spelling` in mappings/credentials).
-SPELLING_FIELD, SPELLING_SHINGLES = "spelling", "spelling.shingles"
+SPELLING_FIELD, SPELLING_SHINGLES, SPELLING_REVERSED = "spelling", "spelling.shingles", "spelling.reversed"
 
 # Shown in a hit: the name whole, and a snippet of the description around the matched words.
 HIGHLIGHT_FIELDS: dict[str, dict] = {

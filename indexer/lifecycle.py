@@ -1,7 +1,8 @@
 """Creating indices, pointing aliases, and rebuilding an index with zero downtime.
 
-A rebuild loads a new, randomly named physical index with replicas 0 and refresh off, restores
-its settings, lets the caller catch it up with changes that arrived meanwhile, and then moves
+A rebuild loads a new, randomly named physical index with replicas 0 and refresh off (each
+document is then written once, not once per copy), restores its settings and the deployment's
+replicas, waits a bounded time for the copies to be allocated, lets the caller catch it up with changes that arrived meanwhile, and then moves
 the alias in one atomic `update_aliases` call. Until that call, readers see the old index; if
 anything fails, the new index is deleted and the old one keeps serving.
 
@@ -21,7 +22,7 @@ from typing import Callable, Iterable, Iterator
 
 from opensearchpy import NotFoundError, OpenSearch, helpers
 
-from indexer.registry import IndexSpec
+from indexer.registry import IndexShape, IndexSpec
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,9 @@ def aliased_indices(client: OpenSearch, alias: str) -> list[str]:
         return []
 
 
-def create_index(client: OpenSearch, spec: IndexSpec, prefix: str, loading: bool = False) -> str:
-    body = spec.body()
+def create_index(client: OpenSearch, spec: IndexSpec, prefix: str, loading: bool = False,
+                 shape: IndexShape = IndexShape()) -> str:
+    body = spec.body(shape)
     if loading:
         body = {**body, "settings": {**body["settings"], **LOADING_SETTINGS["index"]}}
     name = new_physical_name(spec, prefix)
@@ -85,12 +87,12 @@ def create_index(client: OpenSearch, spec: IndexSpec, prefix: str, loading: bool
     return name
 
 
-def ensure_index(client: OpenSearch, spec: IndexSpec, prefix: str) -> str | None:
+def ensure_index(client: OpenSearch, spec: IndexSpec, prefix: str, shape: IndexShape = IndexShape()) -> str | None:
     """Create the index and its alias if the alias points nowhere. Returns the new name, if any."""
     alias = spec.alias(prefix)
     if aliased_indices(client, alias):
         return None
-    name = create_index(client, spec, prefix)
+    name = create_index(client, spec, prefix, shape=shape)
     client.indices.update_aliases(body={"actions": [{"add": {"index": name, "alias": alias}}]})
     return name
 
@@ -102,6 +104,40 @@ def swap_alias(client: OpenSearch, alias: str, new_index: str) -> list[str]:
     actions.append({"add": {"index": new_index, "alias": alias}})
     client.indices.update_aliases(body={"actions": actions})
     return old
+
+
+def apply_replicas(client: OpenSearch, alias: str, replicas: int) -> list[str]:
+    """Set `replicas` on the indices behind `alias` where they differ (replicas change live,
+    shards do not). Returns the indices changed."""
+    changed = []
+    for name, info in client.indices.get_settings(index=alias, name="index.number_of_replicas").items():
+        if int(info["settings"]["index"]["number_of_replicas"]) != replicas:
+            client.indices.put_settings(index=name, body={"index": {"number_of_replicas": replicas}})
+            changed.append(name)
+    return changed
+
+
+# How long a rebuild waits for the new index's replicas before swapping anyway. Searches only use
+# started copies, so an unfinished replica costs redundancy for a while, never results.
+REPLICA_WAIT_SECONDS = 60
+
+
+def wait_for_replicas(client: OpenSearch, index: str, replicas: int, timeout: float = REPLICA_WAIT_SECONDS) -> bool:
+    """Wait until every copy of `index` is started; False when the cluster cannot place them (too
+    few data nodes for `replicas`) or they took longer than `timeout`."""
+    if replicas == 0:
+        return True
+    nodes = client.cluster.health()["number_of_data_nodes"]
+    if replicas >= nodes:
+        log.warning("%s wants %d replicas but the cluster has %d data node(s): the copies stay unassigned "
+                    "(health yellow) until nodes join", index, replicas, nodes)
+        return False
+    health = client.cluster.health(index=index, wait_for_status="green", timeout=f"{int(timeout)}s",
+                                   request_timeout=timeout + 10)
+    if health.get("timed_out"):
+        log.warning("%s: replicas not all started after %d s (%s); swapping anyway", index, timeout, health["status"])
+        return False
+    return True
 
 
 @dataclass
@@ -165,10 +201,11 @@ def rebuild(
     catch_up: Callable[[str], None] | None = None,
     progress: Callable[[int], None] | None = None,
     chunk_size: int = 1000,
+    shape: IndexShape = IndexShape(),
 ) -> RebuildResult:
     """Load a fresh index from `actions` (bulk actions without `_index`) and swap it in."""
     alias = spec.alias(prefix)
-    target = create_index(client, spec, prefix, loading=True)
+    target = create_index(client, spec, prefix, loading=True, shape=shape)
     counts = {"indexed": 0, "errors": 0}
     count_lock = threading.Lock()
 
@@ -185,13 +222,14 @@ def rebuild(
         load_concurrently(client, target, actions, chunk_size=chunk_size, on_result=on_result)
         if counts["errors"]:
             raise RuntimeError(f"{counts['errors']} documents failed to index into {target}")
-        settings = spec.body()["settings"]
+        settings = spec.body(shape)["settings"]
         client.indices.put_settings(
             index=target,
-            body={"index": {"number_of_replicas": settings.get("number_of_replicas", 0),
+            body={"index": {"number_of_replicas": shape.replicas,
                             "refresh_interval": settings.get("refresh_interval", "1s")}},
         )
         client.indices.refresh(index=target)
+        wait_for_replicas(client, target, shape.replicas)
         if catch_up:
             catch_up(target)
         replaced = swap_alias(client, alias, target)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from indexer.client import bulk_client
 from indexer.dependents import queue_credentials
-from indexer.lifecycle import UnaliasedIndex, aliased_indices, ensure_index, rebuild, unaliased_indices
+from indexer.lifecycle import UnaliasedIndex, aliased_indices, apply_replicas, ensure_index, rebuild, unaliased_indices
 from indexer.rebuild_lock import HeldLock, LockState, current, force_unlock, rebuild_lock
 from indexer.registry import INDICES, TARGETS, VOCABULARIES
 from indexer.relay import RELAY_TIMEOUT, catch_up_mark, replay_since, run_relay
@@ -41,8 +41,17 @@ def _client(settings: Settings):
 
 
 def init_indices(settings: Settings) -> dict[str, str | None]:
+    """Create missing indices with the deployment's shape; existing ones get its replicas (shards
+    change only with a rebuild). Returns the indices created, by name."""
     client = _client(settings)
-    return {name: ensure_index(client, spec, settings.index_prefix) for name, spec in INDICES.items()}
+    created = {}
+    for name, spec in INDICES.items():
+        shape = spec.shape(settings)
+        created[name] = ensure_index(client, spec, settings.index_prefix, shape)
+        if not created[name]:
+            for index in apply_replicas(client, spec.alias(settings.index_prefix), shape.replicas):
+                log.info("init: %s now has %d replica(s)", index, shape.replicas)
+    return created
 
 
 def expected_count(settings: Settings, name: str) -> int:
@@ -93,12 +102,12 @@ def _rebuild_one(settings: Settings, client, name: str, held: HeldLock, progress
                 held.ensure_held()
 
             result = rebuild(client, spec, settings.index_prefix, credential_actions(session),
-                             catch_up=before_swap, progress=report)
+                             catch_up=before_swap, progress=report, shape=spec.shape(settings))
             # The relay may have written to the old index between the catch-up and the swap.
             catch_up(result.index)
         else:
             result = rebuild(client, spec, settings.index_prefix, concept_actions(session, name),
-                             catch_up=lambda index: held.ensure_held(), progress=report)
+                             catch_up=lambda index: held.ensure_held(), progress=report, shape=spec.shape(settings))
     log.info("reindexed %s: %d documents into %s", name, result.indexed, result.index)
     return result.indexed
 
@@ -222,9 +231,33 @@ def unlock(settings: Settings) -> LockState | None:
     return force_unlock(settings)
 
 
+def shard_health(client, alias: str, configured_replicas: int) -> dict | None:
+    """Shard and replica health of the index behind `alias`: its status (green: every copy
+    started; yellow: a replica is not; red: a primary is not), shards and replicas as set on
+    the index and as configured, and how many copies are active, initializing or unassigned."""
+    try:
+        health = client.cluster.health(index=alias, level="indices")
+    except NotFoundError:
+        return None
+    if not health.get("indices"):
+        return None
+    name, info = next(iter(health["indices"].items()))
+    return {
+        "status": info["status"], "shards": info["number_of_shards"], "replicas": info["number_of_replicas"],
+        "configured_replicas": configured_replicas,
+        "active_primaries": info["active_primary_shards"], "active": info["active_shards"],
+        "copies": info["number_of_shards"] * (1 + info["number_of_replicas"]),
+        "relocating": info["relocating_shards"], "initializing": info["initializing_shards"],
+        "unassigned": info["unassigned_shards"],
+    }
+
+
 def status(settings: Settings, orphan_minutes: float = ORPHAN_MINUTES) -> dict:
     client = _client(settings)
-    report = {"indices": {}, "outbox": {}}
+    cluster = client.cluster.health()
+    report = {"cluster": {"name": cluster["cluster_name"], "status": cluster["status"],
+                          "nodes": cluster["number_of_nodes"], "data_nodes": cluster["number_of_data_nodes"]},
+              "indices": {}, "outbox": {}}
     for name, spec in INDICES.items():
         alias = spec.alias(settings.index_prefix)
         names = aliased_indices(client, alias)
@@ -235,7 +268,8 @@ def status(settings: Settings, orphan_minutes: float = ORPHAN_MINUTES) -> dict:
             except NotFoundError:
                 count = None
         report["indices"][name] = {"alias": alias, "indices": names, "documents": count,
-                                   "expected": expected_count(settings, name)}
+                                   "expected": expected_count(settings, name),
+                                   "health": shard_health(client, alias, spec.shape(settings).replicas) if names else None}
     with session_scope(settings.database_url) as session:
         b = backlog(session)
         dead = session.execute(

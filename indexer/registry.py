@@ -3,6 +3,10 @@
 Physical indices are named `<prefix><alias>-v<version>-<random>` and hidden behind the alias
 `<prefix><alias>`; readers and the relay only ever use the alias, so a rebuild can swap it.
 Occupations, sectors and programmes share one mapping family; skills have their own.
+
+The mapping files hold what every deployment shares (analysis, mappings, refresh). How many
+shards and replicas an index gets is the deployment's choice (`CREDENTIALS_SHARDS`,
+`VOCABULARY_REPLICAS`, ... in store.settings), so `IndexSpec.body` adds them per family.
 """
 from __future__ import annotations
 
@@ -17,10 +21,25 @@ MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
 
 @dataclass(frozen=True)
+class IndexShape:
+    """Shards and replicas of one index; replicas 0 on a single node, where a copy has no place."""
+    shards: int = 1
+    replicas: int = 0
+
+
+@dataclass(frozen=True)
 class IndexSpec:
     name: str
     mapping: str
     version: int
+
+    @property
+    def family(self) -> str:
+        """The settings family (store.settings.INDEX_FAMILIES) that gives this index its shape."""
+        return "credentials" if self.name == "credentials" else "vocabulary"
+
+    def shape(self, settings) -> IndexShape:
+        return IndexShape(*settings.index_shape(self.family))
 
     def alias(self, prefix: str) -> str:
         return f"{prefix}{self.name}"
@@ -32,8 +51,12 @@ class IndexSpec:
     def mapping_path(self) -> Path:
         return MAPPINGS_DIR / self.mapping / f"{self.mapping}-v{self.version}.json"
 
-    def body(self) -> dict:
-        return json.loads(_read(self.mapping_path))
+    def body(self, shape: IndexShape = IndexShape()) -> dict:
+        """The create-index body: the mapping file with this deployment's shards and replicas."""
+        body = json.loads(_read(self.mapping_path))
+        body["settings"] = {"number_of_shards": shape.shards, "number_of_replicas": shape.replicas,
+                            **body["settings"]}
+        return body
 
 
 @cache
@@ -45,11 +68,12 @@ def _read(path: Path) -> str:
 VOCABULARIES = tuple(DEFAULT_BINDINGS)
 
 INDICES: dict[str, IndexSpec] = {
-    **{name: IndexSpec(name, "vocabulary", 2) for name in VOCABULARIES},
+    **{name: IndexSpec(name, "vocabulary", 3) for name in VOCABULARIES},
     # Skills have ~29,000 concepts with ~115,000 alternative labels: their own, leaner family
     # (no start-of-alternative-label grams, no term vectors) halves the time to build the index.
     "skills": IndexSpec("skills", "skills", 1),
-    "credentials": IndexSpec("credentials", "credentials", 1),
+    # v2: "A+" is a word ("aplus"), not a stop word and an operator; did-you-mean fixes first letters.
+    "credentials": IndexSpec("credentials", "credentials", 2),
 }
 
 # What `catalog index reindex TARGET` means.

@@ -20,6 +20,7 @@ from opensearchpy.exceptions import ConnectionTimeout, TransportError
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from indexer.metrics import RELAY_BATCHES, RELAY_DOCUMENTS, RELAY_FAILURES, count_opensearch_error
 from indexer.registry import INDICES
 from indexer.sources import LookupLoader, index_action, load_credentials
 from store.db import session_scope
@@ -115,6 +116,7 @@ def relay_once(settings: Settings, client: OpenSearch, limit: int = BATCH) -> Re
     result = RelayResult(claimed=len(claim.events))
     if not claim.events:
         return result
+    RELAY_BATCHES.inc()
     credential_ids = {e.entity_id for e in claim.events if e.entity == "credential"}
     errors: dict[int, str] = {e.id: f"unknown entity {e.entity!r}" for e in claim.events if e.entity != "credential"}
     done: list[int] = []
@@ -133,18 +135,41 @@ def relay_once(settings: Settings, client: OpenSearch, limit: int = BATCH) -> Re
     except (OSConnectionError, ConnectionTimeout) as exc:
         with session_scope(settings.database_url) as session:
             release(session, claim, str(exc))
+        count_opensearch_error("relay", exc)
+        RELAY_FAILURES.labels(reason="unavailable").inc(len(claim.events))
         result.unavailable = True
         return result
     except TransportError as exc:
+        count_opensearch_error("relay", exc)
         errors = {e.id: f"{exc.status_code}: {exc.error}" for e in claim.events}
         done = []
     with session_scope(settings.database_url) as session:
         mark_done(session, claim, done)
         mark_failed(session, claim, errors)
     result.done, result.failed, result.errors = len(done), len(errors), errors
+    RELAY_DOCUMENTS.inc(len(done))
     if errors:
+        RELAY_FAILURES.labels(reason="rejected").inc(len(errors))
         log.warning("relay: %d events failed, e.g. %s", len(errors), next(iter(errors.values())))
+    log_indexed(claim.events, set(done))
     return result
+
+
+def log_indexed(events: list[OutboxEvent], done: set[int]) -> None:
+    """One line per web request whose events this batch indexed, under that request's id, so a
+    publish can be followed from the save to here (store/request_ids.py). Events written outside
+    a request (imports, repairs, the CLI) get one debug line for the lot."""
+    by_request: dict[str | None, list[OutboxEvent]] = {}
+    for event in events:
+        if event.id in done:
+            by_request.setdefault(event.request_id, []).append(event)
+    for request_id, indexed in by_request.items():
+        what = ", ".join(f"{e.entity} {e.entity_id} (event {e.id})" for e in indexed[:20])
+        more = f" and {len(indexed) - 20} more" if len(indexed) > 20 else ""
+        if request_id is None:
+            log.debug("relay: indexed %s%s", what, more)
+        else:
+            log.info("relay: indexed %s%s for request %s", what, more, request_id, extra={"request_id": request_id})
 
 
 def run_relay(settings: Settings, client: OpenSearch, budget_seconds: float) -> RelayTotals:

@@ -18,6 +18,7 @@ raises BadSearchRequest with a message a person can act on.
 """
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,7 @@ from indexer.facets import (
     PHRASE_BOOSTS,
     SORTS,
     SPELLING_FIELD,
+    SPELLING_REVERSED,
     SPELLING_SHINGLES,
     TEXT_FIELDS,
 )
@@ -166,10 +168,22 @@ def _boosted(fields: Mapping[str, float]) -> list[str]:
     return [f"{name}^{boost:g}" for name, boost in fields.items()]
 
 
+# A "+" right after a letter, a digit or another such "+" is part of a word ("A+", "Network+"),
+# which the index's analyzers read as the word and the word with "plus" ("network networkplus";
+# mappings/credentials, plus_words); anywhere else it is simple_query_string's AND operator.
+_WORD_PLUS = re.compile(r"(?<=[^\W_])\++")
+
+
+def escape_word_plus(text: str) -> str:
+    """Escape each "+" that belongs to a word (`A+` becomes `A\\+`): simple_query_string then hands
+    it to the analyzer instead of reading it as an operator."""
+    return _WORD_PLUS.sub(lambda m: "\\+" * len(m.group()), text)
+
+
 def text_query(text: str, operator: str = "and") -> dict:
     """Every word (or, with operator "or", any word) in at least one text field."""
     return {"simple_query_string": {
-        "query": text, "fields": _boosted(TEXT_FIELDS), "default_operator": operator,
+        "query": escape_word_plus(text), "fields": _boosted(TEXT_FIELDS), "default_operator": operator,
         "analyzer": QUERY_ANALYZER, "flags": TEXT_FLAGS, "lenient": True,
     }}
 
@@ -246,7 +260,14 @@ def build_spelling_query(text: str) -> dict:
     """A phrase suggestion for `text`, kept only if some credential has all of its words."""
     return {"size": 0, "suggest": {"text": " ".join(text.split()[:MAX_FUZZY_WORDS]), "did_you_mean": {"phrase": {
         "field": SPELLING_SHINGLES, "size": 1, "gram_size": 2, "max_errors": 2,
-        "direct_generator": [{"field": SPELLING_FIELD, "suggest_mode": "always", "min_word_length": 3}],
+        "direct_generator": [
+            {"field": SPELLING_FIELD, "suggest_mode": "always", "min_word_length": 3},
+            # Candidates for words whose first letters are wrong ("flebotomy"): Lucene insists on
+            # the first letter for a two-letter mistake, so this generator reads the words
+            # backwards (the ES/OpenSearch docs' pre_filter/post_filter recipe).
+            {"field": SPELLING_REVERSED, "suggest_mode": "always", "min_word_length": 3,
+             "pre_filter": "folded_reversed", "post_filter": "folded_reversed"},
+        ],
         "collate": {"query": {"source": {"match": {SPELLING_FIELD: {"query": "{{suggestion}}", "operator": "and"}}}}},
     }}}}
 
@@ -302,6 +323,9 @@ class SearchResult:
     took_ms: int = 0
     did_you_mean: str | None = None
     suggestions: list[dict] = field(default_factory=list)
+    # The words the hits are for, when the typed ones found nothing and these, without the
+    # qualifiers and noise words of the typed text, did ("Showing results for ...").
+    showing_results_for: str | None = None
 
     def facet_values(self) -> dict[str, set[str]]:
         return {name: {v.value for v in counts.values} for name, counts in self.facets.items()}

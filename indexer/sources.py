@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from indexer.documents import Lookups, build_concept_document, build_credential_document
+from indexer.documents import Lookups, build_concept_document, build_credential_document, crosswalk_entry
 from store.models import (
     Concept,
     Credential,
@@ -59,10 +59,23 @@ def concept_actions(session: Session, vocabulary: str) -> Iterator[dict]:
     counts = credential_counts(session, vocabulary)
     labels = dict(session.execute(select(Concept.code, Concept.label).where(Concept.scheme_id == scheme_id)).all())
     cips = programs_by_soc(session) if vocabulary == "occupations" else {}
+    occupations = occupations_by_soc(session) if vocabulary == "programs" else {}
     for concept in session.scalars(select(Concept).where(Concept.scheme_id == scheme_id).order_by(Concept.id)).yield_per(1000):
+        crosswalk = [entry for soc in (concept.links or {}).get("soc", []) for entry in occupations.get(soc, [])]
         doc = build_concept_document(concept, scheme_name, counts.get(concept.code, 0),
-                                     labels.get(concept.broader or "", ""), cips.get(concept.code[:7], []))
+                                     labels.get(concept.broader or "", ""), cips.get(concept.code[:7], []),
+                                     crosswalk)
         yield {"_id": concept.code, "_source": doc}
+
+
+def occupations_by_soc(session: Session) -> dict[str, list[dict]]:
+    """{SOC code: crosswalk entries of the occupations in it}: O*NET splits some SOC codes
+    (29-1141.00 to .04), and the CIP-SOC crosswalk names the SOC code."""
+    scheme_name = bound_scheme(session, "occupations")
+    out: dict[str, list[dict]] = {}
+    for concept in session.scalars(select(Concept).join(Scheme).where(Scheme.name == scheme_name).order_by(Concept.code)):
+        out.setdefault(concept.code[:7], []).append(crosswalk_entry(concept))
+    return out
 
 
 def programs_by_soc(session: Session) -> dict[str, list[str]]:

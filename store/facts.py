@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-# Stored value -> label shown to people.
+# Stored value -> label shown to people. Each is one concrete CTDL subclass (catalog/ctdl/types.py).
 CREDENTIAL_TYPES = {
     "badge": "Badge",
     "certificate": "Certificate",
@@ -21,7 +21,10 @@ CREDENTIAL_TYPES = {
     "master_degree": "Master's Degree",
     "doctoral_degree": "Doctoral Degree",
     "professional_doctorate": "Professional Doctorate",
+    "research_doctorate": "Research Doctorate",
     "diploma": "Diploma",
+    "secondary_school_diploma": "Secondary School Diploma",
+    "general_education_development": "General Education Development (GED)",
     "micro_credential": "Micro-Credential",
     "open_badge": "Open Badge",
     "digital_badge": "Digital Badge",

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from store.ctids import CTID_LENGTH, new_ctid
 from store.facts import MAX_LENGTH, Status  # noqa: F401 - Status is part of the models' interface
 
 
@@ -99,6 +100,9 @@ class Organization(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The Credential Registry identifier (store.ctids): minted once, never changed. The column is
+    # `ce_ctid` because PostgreSQL reserves `ctid` for a system column of every table.
+    ctid: Mapped[str] = mapped_column("ce_ctid", String(CTID_LENGTH), unique=True, default=new_ctid)
     kinds: Mapped[list] = mapped_column(default=list)
     website: Mapped[str] = mapped_column(String(500), default="")
     location: Mapped[str] = mapped_column(String(200), default="")
@@ -196,6 +200,21 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class PasswordReset(Base):
+    """A password-reset link sent by mail: single use, short-lived, kept only as a hash."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the secret in the link: a copy of the database cannot reset anyone's password.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set when the link is used, or when another link or a password change makes it void.
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 # --- Credentials ------------------------------------------------------------------------------
 
 
@@ -205,6 +224,9 @@ class Credential(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # The Credential Registry identifier (store.ctids): minted once, never changed; imports match on
+    # it. The column is `ce_ctid` because PostgreSQL reserves `ctid` for a system column.
+    ctid: Mapped[str] = mapped_column("ce_ctid", String(CTID_LENGTH), unique=True, default=new_ctid)
     name: Mapped[str] = mapped_column(String(MAX_LENGTH["name"]))
     alternate_names: Mapped[list] = mapped_column(default=list)
     description: Mapped[str] = mapped_column(Text, default="")
@@ -453,3 +475,24 @@ class OutboxEvent(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The web request that wrote the row (store/request_ids.py), for following one publish end to end.
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- CTDL ---------------------------------------------------------------------------------------
+
+
+class CtdlOriginal(Base):
+    """The CTDL record a credential was imported from, as received (catalog.ctdl.imports).
+
+    Export merges back whatever in it we do not model, so nothing a source said is dropped. A
+    table of its own, not a column: the indexer reads every credential row on a rebuild and has
+    no use for these documents.
+    """
+
+    __tablename__ = "ctdl_originals"
+
+    credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id", ondelete="CASCADE"), primary_key=True)
+    # The record itself, plus the blank nodes of its @graph that it refers to ({"record", "nodes"}).
+    document: Mapped[dict] = mapped_column(default=dict)
+    imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

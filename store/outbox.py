@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 
 from store.db import is_postgres
 from store.models import OutboxEvent, utcnow
+from store.request_ids import current_request_id
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=60)
 
 
 def record_change(session: Session, entity: str, entity_id: int, revision: int = 0) -> None:
-    session.add(OutboxEvent(entity=entity, entity_id=entity_id, revision=revision))
+    # The current request id (None outside a web request) lets the relay's log line name the
+    # request that caused the write.
+    session.add(OutboxEvent(entity=entity, entity_id=entity_id, revision=revision, request_id=current_request_id()))
     session.info["outbox_dirty"] = True
 
 

@@ -101,7 +101,7 @@ def _use_settings(database_url: str, prefix: str):
     # workers.app builds its Celery app from the environment at import time.
     import workers.app
 
-    workers.app.celery_app.conf.update(task_default_queue=f"{prefix}tasks")
+    workers.app.celery_app.conf.update(**workers.app.routing(prefix))
     workers.app.celery_app.conf.settings = values
     workers.app.celery_app.conf.broker_url = values.redis_url
     # Commits made by tests wake the relay the way the web app's commits do.
@@ -189,11 +189,12 @@ def live_server(app, indices):
 def start_worker(settings, timeout: float = 60):
     """A real `celery worker` subprocess on this run's queue, returned once it answers `ping`."""
     from tests.support.services import CeleryProcess
+    from workers.app import all_queues
     from workers.tasks import ping
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     worker = CeleryProcess("worker", os.environ.copy(), ARTIFACTS / f"worker-{RUN_ID}.log",
-                           f"{settings.index_prefix}tasks").start()
+                           all_queues(settings.index_prefix)).start()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if worker.proc.poll() is not None:

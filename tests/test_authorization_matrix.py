@@ -10,6 +10,7 @@ argument this file cannot fill fails loudly rather than going untested.
   registered, no issuing org     403                              403
   editor of B, A's credential    404 (as if it did not exist)     404
   editor of B, no credential     200 (own list), 403 (create in A)  let in
+  editors (not admins), Import   -                                403, or 404 for a job
   editor / admin of A            the endpoint's success status    200, 302, 400 or 422 (a bare form)
   platform admin                 the endpoint's success status    200, 302, 400 or 422
 
@@ -43,8 +44,26 @@ API_REQUESTS = {
     "api_editor.credential_history": [("GET", "/{id}/history", None, 200)],
 }
 
+_IMPORT_JOBS: dict[int, int] = {}  # organization A's id -> its import job, made once
+
+
+def _import_job_of_a(world, credential_id) -> int:
+    """An import job of organization A, with a report, for the cells of the Import pages."""
+    if world.org_a not in _IMPORT_JOBS:
+        from catalog.imports import jobs
+        from store.db import session_scope
+
+        with session_scope(Settings.from_env().database_url) as s:
+            job = jobs.create_table_job(s, world.org_a, None, "matrix.csv", b"Program Name\r\nMatrix course\r\n")
+            job.state, job.report = "done", {"summary": {"created": 1, "updated": 0, "unchanged": 0, "failed": 0},
+                                             "rows": []}
+            s.flush()
+            _IMPORT_JOBS[world.org_a] = job.id
+    return _IMPORT_JOBS[world.org_a]
+
+
 # How to fill each URL argument of an editor page; `world` and the fresh credential are at hand.
-ROUTE_ARGUMENTS = {"credential_id": lambda world, credential_id: credential_id}
+ROUTE_ARGUMENTS = {"credential_id": lambda world, credential_id: credential_id, "job_id": _import_job_of_a}
 
 
 def _editor_page_rules() -> list[tuple[Rule, str]]:
@@ -150,6 +169,12 @@ def page_expectation(actor: str, rule: Rule) -> set[int]:
         return {302}
     if actor == "no_org":
         return {403}
+    if rule.endpoint == "editor.imports" or rule.endpoint.startswith("editor.import_"):
+        # Importing is for an organization's admins: editors are refused, and another
+        # organization's jobs do not exist for them.
+        if actor in ("editor_a", "editor_b"):
+            return {404} if "job_id" in rule.arguments else {403}
+        return PAGE_LET_IN
     if actor == "editor_b" and "credential_id" in rule.arguments:
         return {404}
     return PAGE_LET_IN

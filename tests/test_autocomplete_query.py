@@ -16,6 +16,7 @@ from indexer.autocomplete import (
     MARK_END,
     MARK_START,
     MAX_SIZE,
+    PROGRAMS,
     TARGETS,
     VOCABULARY,
     best_alternate,
@@ -28,6 +29,7 @@ from indexer.autocomplete import (
     parse_autocomplete_response,
 )
 from indexer.registry import INDICES
+from indexer.relaxed import WordWeight
 
 
 def clause_names(body: dict) -> list[str]:
@@ -52,10 +54,16 @@ def leaf_queries(node, found=None) -> list[tuple[str, dict]]:
 
 def test_text_tiers_rank_exact_then_alternate_then_prefix_then_fuzzy():
     body = build_autocomplete_query("nurse registered", 10, "occupations")
-    assert clause_names(body) == ["label_exact", "alt_exact", "label_start", "label_words", "alt_start",
-                                  "alt_words", "label_fuzzy", "alt_fuzzy_title", "alt_fuzzy"]
-    boosts = [tier.boost for tier in VOCABULARY.tiers]
-    assert boosts == sorted(boosts, reverse=True), "tiers are declared best first"
+    strict = ["label_exact", "alt_exact", "label_start", "label_words", "label_stems", "alt_start", "alt_words"]
+    assert clause_names(body) == strict
+    relaxed = build_autocomplete_query("nurse registered", 10, "occupations", relaxed=True, weights=[])
+    assert clause_names(relaxed) == strict + ["label_clean", "alt_clean", "label_fuzzy", "alt_fuzzy_title",
+                                              "alt_fuzzy"]
+    no_typos = build_autocomplete_query("nurse registered", 10, "occupations", relaxed=True, typos=False)
+    assert "label_fuzzy" not in clause_names(no_typos), "typo noise only when nothing matched strictly"
+    for profile in (VOCABULARY, PROGRAMS):
+        boosts = [tier.boost for tier in profile.tiers + profile.relaxed]
+        assert boosts == sorted(boosts, reverse=True), "tiers are declared best first"
     assert body["query"]["dis_max"]["tie_breaker"] == 0.0, "a hit's score is its best tier, not a sum"
 
 
@@ -100,8 +108,8 @@ def test_skills_say_which_alternative_label_matched_without_highlighting():
 
 def test_graded_tiers_never_reach_the_tier_above():
     """A graded tier adds GRADE x relevance; relevance would need to pass 50/GRADE to climb a tier."""
-    for profile in (VOCABULARY, SKILLS, CREDENTIALS):
-        tiers = profile.tiers
+    for profile in (VOCABULARY, PROGRAMS, SKILLS, CREDENTIALS):
+        tiers = profile.tiers + profile.relaxed
         for upper, lower in zip(tiers, tiers[1:]):
             if lower.graded:
                 assert (upper.boost - lower.boost) / GRADE >= 50_000
@@ -116,7 +124,7 @@ def test_every_non_graded_tier_is_a_constant_score():
 
 
 def test_fuzzy_tiers_allow_one_typo_in_words_of_five_letters_or_more():
-    body = build_autocomplete_query("regsitered nurse", 10, "occupations")
+    body = build_autocomplete_query("regsitered nurse", 10, "occupations", relaxed=True)
     fuzzy = [v for k, v in leaf_queries(body) if isinstance(v, dict) and "fuzziness" in v]
     fuzzy += [v for k, v in leaf_queries(body) if k == "fuzzy"]
     assert fuzzy, "typo tolerance is part of the query"
@@ -128,7 +136,7 @@ def test_fuzzy_tiers_allow_one_typo_in_words_of_five_letters_or_more():
 @pytest.mark.parametrize("text, fuzzy", [("cop", False), ("RN", False), ("nurs regi", False), ("Net Ma", False),
                                          ("nurse", True), ("rn regsitered", True)])
 def test_fuzzy_tiers_only_when_a_word_is_long_enough_for_a_typo(text, fuzzy):
-    names = set(clause_names(build_autocomplete_query(text, 10, "occupations")))
+    names = set(clause_names(build_autocomplete_query(text, 10, "occupations", relaxed=True)))
     assert bool(names & {"label_fuzzy", "alt_fuzzy_title", "alt_fuzzy"}) is fuzzy
 
 
@@ -194,7 +202,9 @@ def test_every_field_the_query_uses_is_in_the_mapping(target):
         return not sub or sub in field.get("fields", {}) or sub in field.get("properties", {})
 
     profile = TARGETS[target]
-    used = {tier.field for tier in profile.tiers} | set(profile.alternate_fields) | set(profile.source)
+    used = {tier.field for tier in profile.tiers + profile.relaxed if tier.field} | set(profile.alternate_fields)
+    used |= set(profile.source) | set(profile.relaxed_source)
+    used |= {field for tier in profile.relaxed for field, _, _ in tier.fields}
     used |= {next(iter(s)) for s in profile.sort if next(iter(s)) != "_score"}
     assert [f for f in sorted(used) if not exists(f)] == []
 
@@ -202,7 +212,7 @@ def test_every_field_the_query_uses_is_in_the_mapping(target):
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=200), target=st.sampled_from(sorted(TARGETS)))
 def test_user_text_never_reaches_query_syntax(text, target):
-    body = build_autocomplete_query(text, 10, target)
+    body = build_autocomplete_query(text, 10, target, relaxed=True, weights=[WordWeight("nurs", 2.0, head=True)])
     json.dumps(body)
     kinds = {k for k, _ in leaf_queries(body["query"])}
     assert not kinds & {"query_string", "simple_query_string", "regexp", "wildcard"}
@@ -277,10 +287,10 @@ def test_parse_concepts_and_credentials():
             ["alt_exact"], {"alt_labels.exact": [mark("[Cop]")]}, _id="33-3051.00")]}}
     assert parse_autocomplete_response(resp, "cop", "occupations") == [
         {"id": "33-3051.00", "code": "33-3051.00", "label": "Police and Sheriff's Patrol Officers",
-         "scheme": "onet-soc", "matched": "Cop"}]
+         "scheme": "onet-soc", "matched": "Cop", "tier": "alt_exact", "relaxed": False, "via": None}]
     resp = {"hits": {"total": {"value": 1}, "hits": [
         hit({"id": "42", "name": "Commercial Driver's License Class A", "type": "license"},
             ["alt_words"], {"alternate_names.prefix": [mark("[CDL]-A")]}, _id="42")]}}
     assert parse_autocomplete_response(resp, "cdl", "credentials") == [
         {"id": "42", "code": "license", "label": "Commercial Driver's License Class A", "scheme": "credentials",
-         "matched": "CDL-A", "about": None}]
+         "matched": "CDL-A", "about": None, "tier": "alt_words", "relaxed": False, "via": None}]

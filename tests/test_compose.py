@@ -94,3 +94,73 @@ def test_the_image_copies_every_package_the_project_installs():
     packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
     copied = set(re.findall(r"^COPY (\S+) \1$", (ROOT / "Dockerfile").read_text(), flags=re.M))
     assert packages <= copied, f"the Dockerfile does not COPY {sorted(packages - copied)}"
+
+
+# --- the cluster profile: `docker compose --profile cluster up --scale worker=3` -------------------
+
+def _opensearch_nodes(profile: str | None) -> dict[str, dict]:
+    """The OpenSearch services that `docker compose [--profile PROFILE] up` starts."""
+    return {name: service for name, service in SERVICES.items()
+            if service.get("image", "").startswith("opensearchproject/opensearch:")
+            and (not service.get("profiles") or profile in service["profiles"])}
+
+
+def test_the_cluster_profile_runs_three_opensearch_nodes_in_one_cluster():
+    default, cluster = _opensearch_nodes(None), _opensearch_nodes("cluster")
+    assert list(default) == ["opensearch"], "without the profile, one node"
+    assert len(cluster) == 3
+    names = {service["environment"]["node.name"] for service in cluster.values()}
+    assert names == set(cluster), "node.name is the service name, which is also its host name"
+    for name, service in cluster.items():
+        env = service["environment"]
+        assert env["cluster.name"] == SERVICES["opensearch"]["environment"]["cluster.name"], name
+        assert "discovery.type" not in env, f"{name}: a single-node discovery cannot join a cluster"
+        assert set(env["discovery.seed_hosts"].split(",")) == set(cluster), name
+        # Only the node that is always there bootstraps: without the profile it forms a cluster of one.
+        assert env["cluster.initial_cluster_manager_nodes"] == "opensearch", name
+        assert service["image"] == SERVICES["opensearch"]["image"], name
+        assert "healthcheck" in service, name
+        heap = re.search(r"-Xmx(\d+)m", env["OPENSEARCH_JAVA_OPTS"]).group(1)
+        assert 256 <= int(heap) <= 1024, name
+    volumes = [service["volumes"][0].split(":")[0] for service in cluster.values()]
+    assert len(set(volumes)) == 3 and set(volumes) <= set(COMPOSE["volumes"]), "each node keeps its own data"
+
+
+def test_the_documented_cluster_settings_are_ones_the_app_accepts():
+    """The header's command gives the app every node and a replica; the settings parse them."""
+    from store.settings import Settings
+
+    documented = dict(re.findall(r"(OPENSEARCH_URL|CREDENTIALS_REPLICAS|VOCABULARY_REPLICAS)=(\S+)", COMPOSE_TEXT))
+    environ = {name: interpolate(str(value), documented) for name, value in SERVICES["web"]["environment"].items()
+               if name != "SECRET_KEY"}
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ, environ, clear=False):
+        settings = Settings.from_env()
+    hosts = [re.fullmatch(r"http://([\w-]+):9200", url).group(1) for url in settings.opensearch_hosts]
+    assert set(hosts) == set(_opensearch_nodes("cluster"))
+    assert settings.index_shape("credentials") == (1, 1) and settings.index_shape("vocabulary") == (1, 1)
+    with mock.patch.dict(os.environ, {name: interpolate(str(value), {}) for name, value in
+                                      SERVICES["web"]["environment"].items() if name != "SECRET_KEY"}):
+        default = Settings.from_env()
+    assert default.opensearch_hosts == ["http://opensearch:9200"] and default.index_shape("credentials") == (1, 0)
+
+
+def test_postgresql_is_the_database():
+    url = SERVICES["web"]["environment"]["DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg://") and "@postgres:" in url
+    assert SERVICES["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_workers_serve_both_queues_and_the_relay_worker_scales():
+    from workers.app import queue_names
+
+    queues = queue_names(SERVICES["worker"]["environment"]["INDEX_PREFIX"])
+    served = {}
+    for name in ("worker", "rebuild-worker"):
+        command = SERVICES[name]["command"]
+        served[name] = command[command.index("-Q") + 1]
+    assert served == {"worker": queues["relay"], "rebuild-worker": queues["rebuild"]}
+    # `--scale worker=3` needs a service without a fixed container name or host port.
+    assert "container_name" not in SERVICES["worker"] and "ports" not in SERVICES["worker"]

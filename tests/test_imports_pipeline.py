@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from catalog.imports.pipeline import ImportOptions, run_import
 from catalog.imports.records import ImportRecord
+from indexer.documents import Lookups, build_credential_document
 from catalog.imports.spreadsheet import import_table
 from store.models import Credential, Organization, OutboxEvent, RevisionEntry
 
@@ -64,6 +65,9 @@ def test_import_is_idempotent_reports_per_row_and_normalises(db_session, tmp_pat
     assert welding.url == "https://www.acme.example/welding"
     assert welding.programs[0].provider.name == "Acme Technical College"
     assert welding.relations[0].external_name == "AWS Certified Welder"
+    # What a programme leads to is searchable: the public document carries the external name.
+    document = build_credential_document(welding, Lookups())
+    assert document["related_names"] == ["AWS Certified Welder"]
     support = db_session.get(Credential, report["rows"][1]["id"])
     assert [o.code for o in support.occupations] == ["15-1232.00"]  # O*NET-SOC 2010 -> 2019
     assert support.duration_value is None and str(support.cost_amount) == "1200.00"
@@ -106,6 +110,7 @@ def test_a_failed_row_changes_nothing_and_the_others_go_on(db_session, tmp_path)
 
 def test_records_from_any_source_and_publishing_queue_the_index(db_session):
     org = _org(db_session)
+    org_id = org.id
     records = [ImportRecord(row=1, cells=[("external_id", "ctid", "ce-1"), ("name", "name", "Pharmacy Technician"),
                                           ("description", "description", "Prepares for PTCB."),
                                           ("credential_type", "type", "ceterms:Certificate"),
@@ -120,6 +125,12 @@ def test_records_from_any_source_and_publishing_queue_the_index(db_session):
     assert db_session.scalar(select(func.count()).select_from(RevisionEntry).where(
         RevisionEntry.credential_id == credential.id)) >= 2
 
+    nursing = [ImportRecord(row=7, cells=[("name", "name", "Registered Nursing (ADN)"), ("cip", "cip", "513801")])]
+    suggested = run_import(db_session, org_id, nursing, ImportOptions(dry_run=True, with_suggested_occupations=True))
+    assert "29-1141.00" in suggested["rows"][0]["suggested_occupations"], "the report marks suggested occupations"
+    plain = run_import(db_session, org_id, nursing, ImportOptions(dry_run=True))
+    assert "suggested_occupations" not in plain["rows"][0]
+
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
 def test_encodings(db_session, tmp_path, encoding):
@@ -127,3 +138,27 @@ def test_encodings(db_session, tmp_path, encoding):
     path = _write(tmp_path, "E1,Café Management,Écoles,,,,,,,,\r\n", encoding=encoding)
     report = import_table(db_session, org.id, path, ImportOptions(dry_run=True))
     assert report["rows"][0]["name"] == "Café Management"
+
+
+def test_a_dry_run_rolls_back_batch_by_batch_and_still_reports_like_a_real_run(db_session):
+    org = _org(db_session)
+    org_id = org.id  # run_import expunges the session between batches
+    provider = f"Batch College {uuid.uuid4().hex[:6]}"
+    records = [ImportRecord(row=i, cells=[("external_id", "id", f"B{i % 4}"), ("name", "name", f"Course {i}"),
+                                          ("provider", "provider", provider)]) for i in range(1, 6)]
+    report = run_import(db_session, org_id, records, ImportOptions(dry_run=True, batch_size=2, create_providers=True))
+    assert report["summary"] == {"created": 4, "updated": 0, "unchanged": 0, "failed": 1}
+    assert "row 1" in report["rows"][4]["problems"][0]["reason"], "a key seen before a rolled-back batch still counts"
+    assert db_session.scalar(select(func.count()).select_from(Credential).where(Credential.org_id == org_id)) == 0
+    assert db_session.scalar(select(Organization).where(Organization.name == provider)) is None
+
+
+def test_leads_to_a_credential_imported_later_in_the_file_stays_idempotent(db_session):
+    org = _org(db_session)
+    org_id = org.id
+    records = [ImportRecord(row=2, cells=[("name", "name", "Pharmacy Tech Prep"), ("leads_to", "leads", "Pharmacy Technician")]),
+               ImportRecord(row=3, cells=[("name", "name", "Pharmacy Technician")])]
+    first = run_import(db_session, org_id, records, ImportOptions())
+    assert first["summary"]["created"] == 2
+    again = run_import(db_session, org_id, records, ImportOptions())
+    assert again["summary"] == {"created": 0, "updated": 0, "unchanged": 2, "failed": 0}

@@ -118,6 +118,7 @@ def test_export_table_cli_writes_csv_and_xlsx(app, database, org_id, tmp_path):
 
     with session_scope(database) as s:
         org_name = s.get(Organization, org_id).name
+        service.create_credential(s, None, org_id, {"name": "=SUM(9)*cmd", "credential_type": "badge"})
     runner = CliRunner()
     out = tmp_path / "all.xlsx"
     result = runner.invoke(main, ["export", "table", "--org", org_name, "--format", "xlsx", "--output", str(out)],
@@ -125,7 +126,7 @@ def test_export_table_cli_writes_csv_and_xlsx(app, database, org_id, tmp_path):
     assert result.exit_code == 0, result.output
     sheet = load_workbook(out, read_only=True).worksheets[0]
     cells = [row for row in sheet.iter_rows(values_only=True)]
-    assert cells[0][2] == "name" and any(r[2] == "'=HYPERLINK(\"http://evil\")" for r in cells[1:])
+    assert cells[0][2] == "name" and any(r[2] == "'=SUM(9)*cmd" for r in cells[1:])
     assert all(not str(v or "").startswith("=") for r in cells for v in r), "no formula reaches the workbook"
     result = runner.invoke(main, ["export", "table", "--org", org_name], obj=app.config["SETTINGS"])
     assert result.exit_code == 0 and "name,status" in result.output.replace("external_id,", "")
@@ -164,3 +165,9 @@ def test_write_xlsx_rows(tmp_path):
     path = tmp_path / "x.xlsx"
     assert write_xlsx([{"name": "=cmd|' /C calc'!A0"}], path, ("name",)) == 1
     assert load_workbook(path).worksheets[0]["A2"].value == "'=cmd|' /C calc'!A0"
+
+
+def test_search_csv_refuses_a_bad_search_with_a_message(client):
+    response = client.get("/search.csv?sort=sideways")
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert "sort" in response.get_data(as_text=True)

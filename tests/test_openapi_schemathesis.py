@@ -49,7 +49,7 @@ def operations(path_regex: str, modes=tuple(GenerationMode)):
     return selected
 
 
-public_api = operations("^/(api/v1/(search|credentials|openapi)|healthz)")
+public_api = operations("^/(api/v1/(search|credentials|openapi|ctdl)|healthz)")
 # Autocomplete (webapp/api/autocomplete.py) takes an empty `size=` as the default, which schemathesis
 # counts as invalid input accepted; its own tests cover bad input, so here it gets valid requests.
 autocomplete = operations("^/api/v1/autocomplete", modes=[GenerationMode.POSITIVE])

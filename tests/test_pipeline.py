@@ -10,6 +10,7 @@ from indexer.registry import INDICES
 from store.db import session_scope
 from store.models import Credential, OutboxEvent
 from tests.support.factories import edit, make_credential, make_org_and_editor, set_status, wait_for
+from workers.app import queue_names
 
 pytestmark = pytest.mark.pipeline
 
@@ -100,7 +101,7 @@ def test_a_lost_celery_message_delays_but_never_loses_an_update(settings, worker
     from workers.tasks import relay_outbox
 
     queue = redis.Redis.from_url(settings.redis_url)
-    tasks = f"{settings.index_prefix}tasks"
+    tasks = queue_names(settings.index_prefix)["relay"]
     # Earlier tests' nudges may still be queued or running, and a running relay would pick this
     # event up too; start from a quiet worker so that only the explicit run below can.
     wait_for(lambda: queue.llen(tasks) == 0 and not _pending(settings), message="earlier relays to finish")

@@ -20,6 +20,7 @@ from store.settings import Settings
 from catalog.taxonomy import import_bundled
 from tests.support.factories import edit, make_credential, make_org_and_editor, set_status, wait_for
 from tests.support.services import CeleryProcess, PrivateOpenSearch, PrivateRedis
+from workers.app import all_queues
 
 # It builds its own database (throwaway_database), so it names the db marker itself.
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow, pytest.mark.db]
@@ -52,7 +53,7 @@ def stack(tmp_path_factory):
 
         def start_worker() -> CeleryProcess:
             worker = CeleryProcess("worker", env, ARTIFACTS / f"crash-worker-{settings.index_prefix}log",
-                                   f"{settings.index_prefix}tasks").start()
+                                   all_queues(settings.index_prefix)).start()
             state["workers"].append(worker)
             return worker
 

@@ -25,6 +25,7 @@ from indexer.lifecycle import aliased_indices, drop_all
 from indexer.registry import INDICES
 from tests.support.cli import operator_env, run_catalog
 from tests.support.factories import wait_for
+from workers.app import all_queues
 
 pytestmark = pytest.mark.pipeline
 
@@ -151,7 +152,7 @@ def own_stack(settings, tmp_path_factory):
         env = operator_env(own, REBUILD_LOCK_SECONDS=str(LOCK_SECONDS))
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         worker = CeleryProcess("worker", env, ARTIFACTS / f"lock-worker-{RUN_ID}.log",
-                               f"{own.index_prefix}tasks").start()
+                               all_queues(own.index_prefix)).start()
         celery = make_celery(own, set_as_current=False)
         wait_for(lambda: _answers_ping(celery), timeout=60, message="the stack's worker to answer ping")
         try:

@@ -35,6 +35,7 @@ from store.models import Credential, OutboxEvent
 from store.settings import Settings
 from tests.support.factories import make_credential, make_org_and_editor, wait_for
 from tests.support.services import CeleryProcess, PrivateOpenSearch, PrivateRedis
+from workers.app import all_queues
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
 
@@ -68,7 +69,7 @@ def stack(tmp_path_factory):
                    "OPENSEARCH_URL": node.url, "INDEX_PREFIX": settings.index_prefix}
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             processes = [CeleryProcess(kind, env, ARTIFACTS / f"faults-{kind}-{settings.index_prefix}log",
-                                       f"{settings.index_prefix}tasks").start() for kind in ("worker", "beat")]
+                                       all_queues(settings.index_prefix)).start() for kind in ("worker", "beat")]
             try:
                 yield {"settings": settings, "node": node, "redis": redis_server, "token": token}
             finally:

@@ -380,3 +380,28 @@ def test_search_and_browse_pages(client, indexed):
     assert "/search?occupation_group=29-0000" in browse.get_data(as_text=True)
     assert client.get("/browse/sectors").status_code == 200
     assert client.get("/browse/planets").status_code == 404
+
+
+# --- official names with qualifiers, and no dead ends (issue 11) ----------------------------------
+
+
+def test_qualifiers_that_find_nothing_show_results_for_the_words_that_matter(client, indexed):
+    body = search(client, indexed, "q=STRUCTURAL+WELDING+CERTIFICATION+-+EVENING+BOOTCAMP")
+    assert body["showing_results_for"] == "structural welding"
+    assert names(body) == {"Structural Welding Certification"}
+    assert "showing_results_for" not in search(client, indexed, "q=structural+welding")
+
+
+def test_the_zero_result_page_offers_occupations_programmes_and_a_filter_reset(client, indexed):
+    query = f"q=Certified+Phlebotomy+Technician+Program&issuer={indexed['org']}"
+    body = client.get(f"/api/v1/search?{query}").get_json()
+    assert body["total"] == 0
+    closest = {s["reason"]: s for s in body["suggestions"] if s["reason"].startswith("closest_")}
+    assert "31-9097.00" in [item["code"] for item in closest["closest_occupations"]["items"]]
+    assert closest["closest_programs"]["items"][0]["code"] == "51.1009"
+    page = client.get(f"/search?{query}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Closest occupations" in html and "/search?occupation=31-9097.00" in html
+    assert "Closest programs of study" in html and "/search?cip=51.1009" in html
+    assert "Clear all filters" in html

@@ -29,7 +29,15 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
     # Keep keys in the order the code builds them (JSON_SORT_KEYS is gone from Flask 3).
     app.json.sort_keys = False
 
-    from webapp import converters, database, errors
+    if settings.log_format == "json":
+        from store.logs import configure_logging
+
+        configure_logging("json")
+    from webapp import converters, database, errors, metrics, request_ids
+
+    # First: every later hook and log line of a request may use its id; timing wraps it all.
+    request_ids.init_app(app)
+    metrics.init_app(app)
 
     database.init_app(app)
     errors.init_app(app)
@@ -51,9 +59,15 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     from webapp.accounts.views import bp as accounts_bp
     from webapp.accounts.organizations import bp as organizations_bp
+    from webapp.accounts.leaving import bp as leaving_bp
+    from webapp.accounts.passwords import bp as passwords_bp
+    from webapp.accounts.tokens import bp as tokens_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(organizations_bp)
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(passwords_bp)
+    app.register_blueprint(leaving_bp)
 
     from webapp.api.autocomplete import bp as autocomplete_bp
     from webapp.api.suggest import bp as suggest_bp
@@ -71,11 +85,16 @@ def create_app(settings: Settings | None = None, **config) -> Flask:
 
     app.register_blueprint(api_editor_bp)
 
+    from webapp.api.ctdl import bp as api_ctdl_bp
     from webapp.api.public import bp as api_public_bp
     from webapp.api.openapi import bp as openapi_bp
+    from webapp.public.ctdl import bp as ctdl_public_bp
     from webapp.public.search import bp as search_bp
 
+    # Before search: `/credentials/<id>.jsonld` must not be read as the page's `/credentials/<id>`.
+    app.register_blueprint(ctdl_public_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(api_ctdl_bp)
     app.register_blueprint(api_public_bp)
     app.register_blueprint(openapi_bp)
 

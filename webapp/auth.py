@@ -43,6 +43,10 @@ login_manager.login_message = "Log in to continue."
 login_manager.login_message_category = "info"
 csrf = CSRFProtect()
 
+# Endpoints that read `Authorization: Bearer` as their own secret, not as an API token
+# (webapp/metrics.py checks METRICS_TOKEN).
+OWN_BEARER_ENDPOINTS = frozenset({"metrics.metrics"})
+
 # last_used_at is kept to the minute: read-only API traffic must not become one write per request
 # (on SQLite every write takes the database-wide lock).
 LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -96,6 +100,8 @@ def user_from_bearer(header: str | None) -> User:
 
 def _authenticate_then_check_csrf():
     """First before_request hook: settle who is asking before anything reads current_user."""
+    if request.endpoint in OWN_BEARER_ENDPOINTS:
+        return None
     header = _bearer_header()
     if header is not None:
         g.bearer_user = user_from_bearer(header)
@@ -194,6 +200,21 @@ def is_org_admin(user: User | None, org_id: int) -> bool:
 def can_manage_org(user: User | None, org_id: int) -> bool:
     """May edit the organization's details and members: its admins, and platform admins."""
     return is_org_admin(user, org_id) or bool(user is not None and getattr(user, "is_platform_admin", False))
+
+
+def session_login_required(view):
+    """A logged-in browser session, never an API token: the pages that manage tokens, the
+    password and the account itself must not be reachable with a token (a leaked token could
+    otherwise mint more tokens or delete its owner)."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if g.get("bearer_user") is not None:
+            abort(403, description="Manage your account in the browser, logged in; API tokens cannot.")
+        if current_actor() is None:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def platform_admin_required(view):

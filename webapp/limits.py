@@ -10,6 +10,9 @@ Redis is down or slow, the limiter counts in process memory instead (in_memory_f
 short socket timeouts) and swallows storage errors: the API keeps answering, limits get looser
 for a while, and nobody sees a 500 because the counter store hiccupped.
 
+Counters are kept by webapp/limit_storage.py, which counts a hit and reads the window for the
+headers in one Redis round trip (Flask-Limiter's stock Redis storage needs three).
+
 Apps built with TESTING=True leave limiting off unless RATELIMIT_ENABLED says otherwise, so the
 suite's many requests from 127.0.0.1 do not throttle each other; the rate-limit tests turn it on.
 Behind a reverse proxy, wrap the app in werkzeug's ProxyFix so the client IP is the real one.
@@ -20,11 +23,13 @@ from flask import Flask, current_app, render_template, request, url_for
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from webapp import limit_storage
 from webapp.errors import json_error
 
 # blueprint name -> the config key that holds its limit
 LIMITED_BLUEPRINTS = {
     "api_public": "PUBLIC_API_RATE_LIMIT",
+    "api_ctdl": "PUBLIC_API_RATE_LIMIT",
     # A search box asks for three kinds of suggestions per pause in typing, so this one is looser.
     "autocomplete": "AUTOCOMPLETE_RATE_LIMIT",
     # The editor asks once per change of occupations or programmes: the autocomplete limit fits.
@@ -32,14 +37,21 @@ LIMITED_BLUEPRINTS = {
 }
 # Page endpoints that count against a blueprint's allowance: the search and browse pages run the
 # same OpenSearch queries as the JSON API, so scraping them must not be a way around its limit.
-SHARING_VIEWS = {"search.search_page": "api_public", "search.browse_page": "api_public"}
-# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords, and
-# creating accounts in bulk)
-LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT", "accounts.register": "REGISTER_RATE_LIMIT"}
+SHARING_VIEWS = {"search.search_page": "api_public", "search.browse_page": "api_public",
+                 "search.search_csv": "api_public"}
+# view endpoint -> the config key that holds its limit (POSTs only: guessing passwords, creating
+# accounts in bulk, and sending reset mail)
+LIMITED_VIEWS = {"accounts.login": "LOGIN_RATE_LIMIT", "accounts.register": "REGISTER_RATE_LIMIT",
+                 # Each request may send a mail: few per address (and catalog.accounts.resets caps
+                 # the links per account, whichever addresses ask).
+                 "passwords.forgot_password": "PASSWORD_RESET_RATE_LIMIT",
+                 # The current password is guessed here as on the login form.
+                 "passwords.change_password": "LOGIN_RATE_LIMIT"}
 DEFAULT_LIMITS = {"PUBLIC_API_RATE_LIMIT": "120/minute", "AUTOCOMPLETE_RATE_LIMIT": "600/minute",
                   "LOGIN_RATE_LIMIT": "10/minute",
                   # A few people behind one office address may register in a morning; a script may not.
-                  "REGISTER_RATE_LIMIT": "5/minute;20/hour"}
+                  "REGISTER_RATE_LIMIT": "5/minute;20/hour",
+                  "PASSWORD_RESET_RATE_LIMIT": "5/minute;20/hour"}
 # A counter that cannot be reached within this long is treated as down (seconds).
 STORAGE_TIMEOUT = 0.25
 
@@ -69,7 +81,7 @@ def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     limiter = Limiter(
         get_remote_address,
-        storage_uri=settings.redis_url,
+        storage_uri=limit_storage.storage_uri(settings.redis_url),
         storage_options={"socket_timeout": STORAGE_TIMEOUT, "socket_connect_timeout": STORAGE_TIMEOUT},
         key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", f"{settings.index_prefix}ratelimit"),
         headers_enabled=True,
@@ -91,5 +103,10 @@ def init_app(app: Flask) -> Limiter:
             app.view_functions[endpoint] = limiter.limit(_limit_from_config(key), methods=["POST"])(
                 app.view_functions[endpoint])
     app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+    @app.teardown_request
+    def _forget_counts(_exc) -> None:
+        limit_storage.forget_this_request()
+
     app.extensions["catalog_limiter"] = limiter
     return limiter

@@ -38,6 +38,8 @@ def search_json(result: SearchResult) -> dict:
         "hits": [hit_json(h) for h in result.hits],
         "facets": {name: [v.as_json() for v in counts.values] for name, counts in result.facets.items()},
     }
+    if result.showing_results_for:
+        body["showing_results_for"] = result.showing_results_for
     if result.total == 0:
         body["did_you_mean"] = result.did_you_mean
         body["suggestions"] = [

@@ -42,7 +42,7 @@ CONTENT_SECURITY_POLICY = {
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 HSTS = "max-age=31536000; includeSubDomains"  # one year, the usual minimum for preload lists
 # Blueprints whose every page is about the person asking (or asks them to log in).
-PRIVATE_BLUEPRINTS = frozenset({"accounts", "organizations", "editor", "api_editor"})
+PRIVATE_BLUEPRINTS = frozenset({"accounts", "organizations", "editor", "api_editor", "tokens", "passwords", "leaving"})
 
 
 def require_secret_key(app: Flask, settings: Settings) -> None:

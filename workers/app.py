@@ -6,8 +6,33 @@ delays an update until the next beat tick, and running one twice writes the same
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 
 from store.settings import Settings
+
+def queue_names(index_prefix: str) -> dict[str, str]:
+    """The two queues, scoped by INDEX_PREFIX like every index name, so parallel test runs and
+    `make dev` sharing one Redis never eat each other's tasks.
+
+    `relay` carries only the outbox relay, which is what stands between a publish and a search
+    result; `rebuild` carries everything that may run for minutes (reindex, init, concept counts,
+    purges, pings). A worker on `relay` is never busy with a 100k rebuild, so a rebuild cannot
+    delay publish -> searchable however long it runs.
+    """
+    return {"relay": f"{index_prefix}relay", "rebuild": f"{index_prefix}rebuild"}
+
+
+def all_queues(index_prefix: str) -> str:
+    """Both queues, as `celery worker -Q` takes them, for a worker that serves both."""
+    return ",".join(queue_names(index_prefix).values())
+
+
+def routing(index_prefix: str) -> dict:
+    """The Celery settings that send each task to its queue."""
+    queues = queue_names(index_prefix)
+    return {"task_default_queue": queues["rebuild"],
+            "task_routes": {"workers.tasks.relay_outbox": {"queue": queues["relay"]}}}
+
 
 # Longer than any task may run (a 100k reindex included), so Redis never re-delivers a message
 # whose task is still working on it.
@@ -37,9 +62,7 @@ def make_celery(settings: Settings | None = None, set_as_current: bool = True) -
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        # Every index name is scoped by INDEX_PREFIX; the queue is too, so parallel test runs and
-        # `make dev` sharing one Redis never eat each other's tasks.
-        task_default_queue=f"{settings.index_prefix}tasks",
+        **routing(settings.index_prefix),
         beat_schedule={
             "relay-outbox": {"task": "workers.tasks.relay_outbox", "schedule": 2.0},
             "refresh-concept-counts": {"task": "workers.tasks.refresh_concept_counts", "schedule": 60.0},
@@ -47,8 +70,30 @@ def make_celery(settings: Settings | None = None, set_as_current: bool = True) -
         },
     )
     app.conf.settings = settings
+    if set_as_current:
+        # The workers' own app (not a nudge's sender): its metrics page and, when asked, JSON logs.
+        from workers import observability
+
+        if settings.log_format == "json":
+            observability.use_json_logs()
     app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
     return app
 
 
 celery_app = make_celery()
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _wake_the_relay_after_task_commits(**_kwargs) -> None:
+    """A task that writes the outbox (an import job) wakes the relay as a web request does.
+
+    Without this a worker's commits wait for beat's next tick, and where no beat runs (a test's
+    worker) they wait for the next edit. `worker_init` covers the solo pool, which runs tasks in
+    the main process; `worker_process_init` each forked pool process.
+    """
+    from store.outbox import set_nudge
+    from workers.nudge import nudge_relay
+
+    set_nudge(nudge_relay)
+

@@ -79,5 +79,11 @@ def purge_outbox() -> int:
 def run_import_job(job_id: int) -> dict | None:
     """Run a queued import job (catalog.imports.jobs): a dry run or the confirmed import."""
     from catalog.imports.jobs import run_job
+    from workers.nudge import send_nudge
 
-    return run_job(_settings(), job_id)
+    summary = run_job(_settings(), job_id)
+    if summary and (summary["created"] or summary["updated"]):
+        # Commits in a worker wake no relay (only the web app installs the after-commit nudge):
+        # published imports reach the index now rather than at beat's next tick.
+        send_nudge(_settings())
+    return summary

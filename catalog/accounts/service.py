@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,12 +26,13 @@ from store.models import (
     Membership,
     Organization,
     OrgKind,
+    PasswordReset,
     Role,
     User,
     utcnow,
 )
 from indexer.dependents import queue_dependents
-from catalog.accounts.passwords import hash_password, password_problem
+from catalog.accounts.passwords import hash_password, password_problem, verify_password
 
 ROLES = tuple(r.value for r in Role)
 KINDS = tuple(k.value for k in OrgKind)
@@ -208,10 +209,33 @@ def end_sessions(session: Session, user: User) -> None:
 
 
 def change_password(session: Session, user: User, new_password: str) -> None:
-    """Set a new password and end every session: whoever knew the old one is logged out too."""
+    """Set a new password and end every session: whoever knew the old one is logged out too.
+
+    Password-reset links sent before it stop working: one could otherwise undo the change.
+    """
     check_new_password(new_password)
     user.password_hash = hash_password(new_password)
     end_sessions(session, user)
+    session.execute(update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                    .values(used_at=utcnow()))
+
+
+def check_current_password(user: User, password: str, field: str = "current_password") -> None:
+    """Invalid unless `password` is the user's: changing the password or deleting the account
+    needs it, so an unattended logged-in browser is not enough."""
+    ok, _ = verify_password(user.password_hash, password or "")
+    if not ok:
+        raise Invalid("that is not your current password", field)
+
+
+def change_own_password(session: Session, user: User, current_password: str, new_password: str) -> None:
+    check_current_password(user, current_password)
+    if current_password == new_password:
+        raise Invalid("choose a password different from the current one", "new_password")
+    try:
+        change_password(session, user, new_password)
+    except Invalid as exc:
+        raise Invalid(exc.message, "new_password") from exc
 
 
 def register_user(session: Session, email: str, password: str, name: str = "") -> User | None:
@@ -278,6 +302,48 @@ def remove_member(session: Session, org: Organization, user: User) -> None:
     session.flush()
 
 
+def leave_org(session: Session, user: User, org: Organization) -> None:
+    """`user` stops being a member; the organization's credentials stay with it. An only admin
+    must hand the role to someone else first (Conflict), so no organization is left without one."""
+    remove_member(session, org, user)
+
+
+def orgs_blocking_deletion(session: Session, user: User) -> list[Organization]:
+    """Organizations that would be left with members but no admin if `user` went."""
+    blocking = []
+    for membership in user.memberships:
+        if membership.role != Role.admin.value:
+            continue
+        org = membership.organization
+        others = session.scalar(select(func.count()).where(Membership.org_id == org.id,
+                                                           Membership.user_id != user.id))
+        admins = session.scalar(select(func.count()).where(Membership.org_id == org.id,
+                                                           Membership.role == Role.admin.value,
+                                                           Membership.user_id != user.id))
+        if others and not admins:
+            blocking.append(org)
+    return blocking
+
+
+def delete_account(session: Session, user: User, password: str) -> None:
+    """Delete `user` for good, after checking their password.
+
+    What stays: the credentials they wrote belong to their organizations and stay exactly as
+    they are; the history and the notes keep their entries without an author (the foreign keys
+    set NULL). What goes: the person, their memberships, access requests, API tokens and reset
+    links. An organization they were the only member of stays too, for platform admins to
+    manage. An only admin of an organization that has other members must first make one of
+    them an admin (Conflict): the others would otherwise have nobody to manage members.
+    """
+    check_current_password(user, password, "password")
+    blocking = orgs_blocking_deletion(session, user)
+    if blocking:
+        names = ", ".join(org.name for org in blocking)
+        raise Conflict(f"you are the only admin of {names}; make another member an admin first")
+    session.delete(user)
+    session.flush()
+
+
 def members(session: Session, org: Organization) -> list[Membership]:
     return list(session.scalars(
         select(Membership).join(User).where(Membership.org_id == org.id).order_by(User.email)
@@ -314,9 +380,14 @@ def get_token(session: Session, token_id: int | str) -> ApiToken:
     return row
 
 
-def revoke_token(session: Session, token_id: int | str) -> ApiToken:
-    """Revoke a token; revoking one already revoked keeps its first revocation time."""
+def revoke_token(session: Session, token_id: int | str, owner: User | None = None) -> ApiToken:
+    """Revoke a token; revoking one already revoked keeps its first revocation time.
+
+    With `owner`, only that person's token (someone else's answers NotFound, as a missing one).
+    """
     row = get_token(session, token_id)
+    if owner is not None and row.user_id != owner.id:
+        raise NotFound(f"no API token with id {str(token_id)[:30]}")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
     return row

@@ -254,6 +254,9 @@ def _set(row, **values):
     return row
 
 
+# Joins the sections of one save in its history entry's `section` ("occupations+sectors").
+SECTION_JOINER = "+"
+
 APPLY = {
     "details": _apply_details,
     "occupations": _apply_codes(CredentialOccupation, "occupations", "occupations", "occupation"),
@@ -278,7 +281,7 @@ def create_credential(session: Session, user: User | None, org_id: int, details:
     before = section_snapshot(credential, "details")
     _apply_details(session, credential, details, known or Known(session))
     session.flush()
-    _record(session, credential, user, "details", before, was_public=False)
+    _record(session, credential, user, "details", before, section_snapshot(credential, "details"), was_public=False)
     return credential
 
 
@@ -286,18 +289,40 @@ def save_section(session: Session, user: User | None, credential: Credential, se
                  base_revision: int | None = None, known: Known | None = None) -> Credential:
     """Apply one section's payload. `known` answers which codes, providers and targets exist; a
     bulk import passes one that answers from lookups loaded once (catalog.imports.pipeline)."""
-    if section not in APPLY:
-        raise v.ValidationError({"section": f"unknown section {section!r}; one of {', '.join(APPLY)}"})
+    return save_sections(session, user, credential, {section: payload}, base_revision, known)
+
+
+def save_sections(session: Session, user: User | None, credential: Credential, payloads: dict,
+                  base_revision: int | None = None, known: Known | None = None) -> Credential:
+    """Save one or more sections as one change: one revision and one history entry.
+
+    The editor's Occupation and sector tab writes two sections with one "Save changes"; a person
+    made one save, so the revision goes up once and the history shows one entry naming both
+    (its section is "occupations+sectors"). Sections that did not change are left out of it.
+    """
+    unknown = [section for section in payloads if section not in APPLY]
+    if unknown:
+        raise v.ValidationError({"section": f"unknown section {unknown[0]!r}; one of {', '.join(APPLY)}"})
     if credential.status == Status.archived.value:
         raise ArchivedError(credential)
-    _check_conflict(session, credential, section, base_revision)
-    before = section_snapshot(credential, section)
+    for section in payloads:
+        _check_conflict(session, credential, section, base_revision)
     renamed_from = credential.name
-    APPLY[section](session, credential, payload, known or Known(session))
-    if section_snapshot(credential, section) == before:
+    known = known or Known(session)
+    changed, before, after = [], {}, {}
+    for section, payload in payloads.items():
+        section_before = section_snapshot(credential, section)
+        APPLY[section](session, credential, payload, known)
+        section_after = section_snapshot(credential, section)
+        if section_after != section_before:
+            changed.append(section)
+            before.update(section_before)
+            after.update(section_after)
+    if not changed:
         return credential
-    _record(session, credential, user, section, before, was_public=credential.status == Status.published.value)
-    if section == "details" and credential.name != renamed_from:
+    _record(session, credential, user, SECTION_JOINER.join(changed), before, after,
+            was_public=credential.status == Status.published.value)
+    if "details" in changed and credential.name != renamed_from:
         _queue_referrers(session, credential)
     return credential
 
@@ -318,7 +343,7 @@ def set_status(session: Session, user: User | None, credential: Credential, stat
     credential.status = status
     if status == Status.published.value and credential.published_at is None:
         credential.published_at = utcnow()
-    _record(session, credential, user, "status", before, was_public=was_public)
+    _record(session, credential, user, "status", before, {"status": credential.status}, was_public=was_public)
     _queue_referrers(session, credential)
     return credential
 
@@ -332,19 +357,22 @@ def add_note(session: Session, user: User | None, credential: Credential, body) 
 def _check_conflict(session: Session, credential: Credential, section: str, base_revision: int | None) -> None:
     if base_revision is None or base_revision >= credential.revision:
         return
-    later = session.scalars(
+    later = [entry for entry in session.scalars(
         select(RevisionEntry).where(RevisionEntry.credential_id == credential.id,
-                                    RevisionEntry.revision > base_revision,
-                                    RevisionEntry.section == section)
+                                    RevisionEntry.revision > base_revision)
         .order_by(RevisionEntry.revision)
-    ).all()
+    ) if section in entry_sections(entry.section)]
     if later:
         raise ConflictError(section, credential.revision, [describe_entry(e) for e in later])
 
 
+def entry_sections(section: str) -> list[str]:
+    """The sections a history entry covers: "occupations+sectors" -> ["occupations", "sectors"]."""
+    return section.split(SECTION_JOINER)
+
+
 def _record(session: Session, credential: Credential, user: User | None, section: str, before: dict,
-            was_public: bool) -> None:
-    after = section_snapshot(credential, section)
+            after: dict, was_public: bool) -> None:
     changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
     credential.revision += 1
     credential.updated_at = utcnow()

@@ -6,5 +6,9 @@
 - `codes.py`: value normalisation shared by every source (CIP, O*NET-SOC, types, money, lengths)
 - `mapping.py`: the import fields and header detection
 - `tables.py`: safe CSV/XLSX reading; `spreadsheet.py`: a table import from end to end
-- `export.py`: credentials out as CSV/XLSX, with formula neutralisation
+- `jobs.py`: import jobs for the editor's Import page and the Celery task (`kind` picks the reader)
+- `export.py`: credentials out as CSV/XLSX, and search results as CSV, with formula neutralisation
+
+Another source (CTDL) reuses all of it: yield `ImportRecord`s with the fields of mapping.FIELDS,
+call `pipeline.run_import(..., kind="ctdl")`, and register a reader in `jobs.READERS["ctdl"]`.
 """

@@ -62,6 +62,55 @@ def create_table_job(session: Session, org_id: int, user: User | None, filename:
     return job
 
 
+# A CTDL upload (catalog.ctdl): JSON, JSON-LD or JSON lines; no mapping to choose.
+CTDL_SUFFIXES = (".json", ".jsonld", ".jsonl", ".ndjson")
+
+
+def is_ctdl_upload(filename: str) -> bool:
+    return Path(filename or "").suffix.lower() in CTDL_SUFFIXES
+
+
+def create_ctdl_job(session: Session, org_id: int, user: User | None, filename: str, content: bytes) -> ImportJob:
+    """A job for an uploaded CTDL file; JobError if it is too large or holds nothing to read."""
+    from catalog.ctdl.sources import MAX_FILE_BYTES, read_text
+
+    if len(content) > MAX_FILE_BYTES:
+        raise JobError(f"the file is larger than {MAX_FILE_BYTES // 1048576} MB; split it into smaller files")
+    if not content.strip():
+        raise JobError("the file is empty")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise JobError(f"the file is not UTF-8 text (byte {exc.start})") from exc
+    found = list(read_text(text, filename, lines=filename.lower().endswith((".jsonl", ".ndjson"))))
+    if len(found) == 1 and found[0].error and found[0].path in ("", "$"):
+        raise JobError(found[0].error)
+    job = ImportJob(kind="ctdl", org_id=org_id, user_id=user.id if user else None, filename=filename[:300],
+                    upload=content, options={"mapping": {}, "headers": []}, state="uploaded", dry_run=True,
+                    done_rows=0, total_rows=len(found))
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _run_ctdl(session: Session, org_id: int, filename: str, upload: bytes, options: ImportOptions, tick) -> dict:
+    """A CTDL job: catalog.ctdl's importer, its report given the table report's `rows` too, so the
+    page and the CSV download read it as they read a spreadsheet's."""
+    from catalog.ctdl.imports import import_upload
+    from store.models import Organization
+
+    report = import_upload(session, session.get(Organization, org_id), filename, upload or b"",
+                           dry_run=options.dry_run, publish=options.publish, progress=tick)
+    if not options.dry_run:
+        session.commit()
+    report["kind"], report["source"] = "ctdl", filename
+    report["rows"] = [{"row": i, "id": r["id"], "status": r["status"], "name": r["ctid"] or r["source"],
+                       "problems": [{"column": p["path"], "value": "", "reason": f"{p['level']}: {p['reason']}"}
+                                    for p in r["problems"]]}
+                      for i, r in enumerate(report["records"], 1)]
+    return report
+
+
 def set_mapping(job: ImportJob, chosen: dict[str, str]) -> None:
     """Replace the job's mapping with `chosen` ({column: field or "ignore"}); MappingError if unusable."""
     headers = job.options.get("headers", [])
@@ -169,18 +218,22 @@ def run_job(settings: Settings, job_id: int) -> dict | None:
         user = session.get(User, job.user_id) if job.user_id else None
         run_options = job.options.get("run_options") or {}
         options = ImportOptions(dry_run=job.dry_run, **{k: bool(run_options.get(k)) for k in OPTION_NAMES})
-        org_id, kind, filename, total = job.org_id, job.kind, job.filename, job.total_rows
+        org_id, kind, filename, total, upload = job.org_id, job.kind, job.filename, job.total_rows, job.upload
         session.commit()  # end the read; the import commits in batches of its own
-        with tempfile.TemporaryDirectory() as directory:
-            records, mapping = READERS[kind](job, directory)
+
+        def tick(done: int) -> None:
+            if done % PROGRESS_EVERY == 0:
+                progress.write(done, total)
+
+        if kind == "ctdl":
             progress.write(0, total)
-
-            def tick(done: int) -> None:
-                if done % PROGRESS_EVERY == 0:
-                    progress.write(done, total)
-
-            report = run_import(session, org_id, records, options, user, kind=kind, source=filename,
-                                mapping=mapping, progress=tick)
+            report = _run_ctdl(session, org_id, filename, upload, options, tick)
+        else:
+            with tempfile.TemporaryDirectory() as directory:
+                records, mapping = READERS[kind](job, directory)
+                progress.write(0, total)
+                report = run_import(session, org_id, records, options, user, kind=kind, source=filename,
+                                    mapping=mapping, progress=tick)
         error = ""
     except (ValueError, KeyError) as exc:  # TableError, MappingError: the file changed meaning
         session.rollback()

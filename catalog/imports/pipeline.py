@@ -8,8 +8,9 @@
 
 Each record is applied inside its own savepoint, so a record that fails changes nothing and the
 next one goes on. Work is committed every `batch_size` records; a dry run does all the same work
-and rolls everything back at the end, so it reports exactly what a real run would do and changes
-nothing. Re-imports match on a stable key within the organization (`credentials.import_key`):
+and rolls each batch back instead, so it changes nothing and reports what a real run would do
+(one difference: a provider it would create is "created" again in each batch that names it,
+which the report does not show). Re-imports match on a stable key within the organization (`credentials.import_key`):
 the source's own id when it has one, otherwise the normalised name and provider.
 
 Usage (a source only has to produce ImportRecords):
@@ -34,6 +35,7 @@ from catalog.imports import codes
 from catalog.imports.codes import CodeBook
 from catalog.imports.normalise import Draft, build_draft
 from catalog.imports.records import ImportRecord, Problem, RowResult, STATUSES
+from store.facts import MAX_LENGTH
 from store.models import Concept, Credential, Organization, OrgKind, Scheme, Status, User
 from store.vocabulary import bound_scheme
 
@@ -151,6 +153,18 @@ class Importer:
             targets[cid] = name
         self.known = ImportKnown(session, self.book, self.org_by_id, targets)
         self.seen: dict[str, int] = {}
+        self._loaded = (dict(self.existing), dict(self.orgs), dict(self.org_by_id))
+
+    def forget_unsaved(self) -> None:
+        """After a rollback: drop what the rolled-back records added to the lookups (new
+        credentials' keys, new providers), keeping which keys the file has used (`seen`)."""
+        existing, orgs, org_by_id = self._loaded
+        self.existing.clear()
+        self.existing.update(existing)
+        self.orgs.clear()
+        self.orgs.update(orgs)
+        self.org_by_id.clear()
+        self.org_by_id.update(org_by_id)
 
     # --- one record ------------------------------------------------------------------------------
 
@@ -161,6 +175,10 @@ class Importer:
         if not draft.name:
             column, value = record.first("name")
             result.problems.append(Problem(column or "name", str(value or ""), "a name is required"))
+            return result
+        if draft.external_id and len(draft.external_id) > 200:
+            result.problems.append(Problem(record.column("external_id"), draft.external_id[:200],
+                                           "an external id must be at most 200 characters"))
             return result
         if draft.key in self.seen:
             result.problems.append(Problem(record.column("external_id" if draft.external_id else "name"),
@@ -179,7 +197,7 @@ class Importer:
         except authoring.ArchivedError as error:
             result.problems.append(Problem(record.column("name"), draft.name, str(error)))
             return result
-        except (SQLAlchemyError, ValueError) as error:
+        except (SQLAlchemyError, ValueError, accounts.AccountError) as error:
             result.problems.append(Problem("", "", f"could not be saved: {str(error).splitlines()[0][:300]}"))
             return result
         for key, (org_id, kinds) in new_orgs:
@@ -226,23 +244,28 @@ class Importer:
         """The credential's relations plus what the record leads to: a catalog credential when one
         has that name, otherwise an external one with a name and a type."""
         related = section_snapshot(credential, "related")["related"]
-        have_ids = {r.get("credential_id") for r in related}
-        have_names = {codes.name_key(r.get("name") or "") for r in related if r.get("credential_id") is None}
+        # Names it is already related to, by link or by name: a re-import leaves those alone even
+        # if a catalog credential of that name appeared since (the first import may have created
+        # it after this row), so importing the same file twice changes nothing.
+        have = {codes.name_key(r["name"]) for r in related if r.get("name")}
+        have |= {codes.name_key(self.known.targets.get(r["credential_id"], ""))
+                 for r in related if r.get("credential_id") is not None}
         for title in draft.leads_to:
-            target = self.catalog_names.get(codes.name_key(title))
+            key = codes.name_key(title)
+            if key in have:
+                continue
+            have.add(key)
+            target = self.catalog_names.get(key)
             if target is not None and target != credential.id:
-                if target not in have_ids:
-                    related.append({"kind": "related", "credential_id": target})
-                    have_ids.add(target)
-            elif codes.name_key(title) not in have_names:
+                related.append({"kind": "related", "credential_id": target})
+            else:
                 related.append({"kind": "related", "name": title, "type": codes.related_type(title), "cip": ""})
-                have_names.add(codes.name_key(title))
         return related
 
     def _provider(self, draft: Draft, new_orgs: list) -> int | None:
         """The organization to link as the provider, or None to name it by text."""
         found = self.orgs.get(codes.name_key(draft.provider))
-        if found is None and self.options.create_providers:
+        if found is None and self.options.create_providers and len(draft.provider) <= MAX_LENGTH["provider_name"]:
             org = accounts.create_org(self.session, draft.provider, [OrgKind.education_provider.value])
             found = (org.id, list(org.kinds))
             new_orgs.append((codes.name_key(draft.provider), found))
@@ -282,7 +305,8 @@ def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], o
     """Apply `records` for organization `org_id` and return the report (see the module docstring).
 
     `progress(n)` is called after each record. A dry run rolls back everything, including the
-    providers `create_providers` would add.
+    providers `create_providers` would add. Give it a session of its own: it commits (or rolls
+    back) and expunges the session's objects between batches.
     """
     org = session.get(Organization, org_id)
     if org is None:
@@ -297,8 +321,13 @@ def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], o
             rows.append(result.as_dict())
             if progress:
                 progress(count)
-            if not options.dry_run and count % options.batch_size == 0:
-                session.commit()
+            if count % options.batch_size == 0:
+                if options.dry_run:
+                    # Rolled back batch by batch, so the write lock (SQLite) is held only briefly.
+                    session.rollback()
+                    importer.forget_unsaved()
+                else:
+                    session.commit()
                 session.expunge_all()  # keeps memory flat on large files
     except BaseException:
         session.rollback()

@@ -6,15 +6,19 @@ session rather than a request; the web layer adds URLs and turns the exceptions 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from indexer.autocomplete import suggest
 from indexer.client import web_client
+from indexer.relaxed import clean_text, fold
 from indexer.documents import Lookups, build_credential_document
 from indexer.facets import label_values
+from indexer.metrics import count_opensearch_error
 from indexer.search import SearchRequest, SearchResult, search
 from indexer.sources import load_credentials
 from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES, LANGUAGES
@@ -47,22 +51,58 @@ class CredentialGone(Exception):
 # --- search ----------------------------------------------------------------------------------
 
 
+# How many occupations and programmes a zero-result page offers to browse by.
+CLOSEST = 5
+
+
 def run_search(settings: Settings, session: Session, search_request: SearchRequest) -> SearchResult:
-    """Search, then put labels on the facet values. Raises SearchUnavailable."""
+    """Search, then put labels on the facet values. Raises SearchUnavailable.
+
+    A search that finds nothing never ends there: first the text without its qualifiers and noise
+    words ("Phlebotomy Technician Program Evening" -> "phlebotomy technician") is tried, and its
+    hits are shown "for" those words; when that finds nothing either, the answer suggests the
+    closest occupations and programmes (autocomplete's relaxed tiers) to browse by, beside
+    did-you-mean, the any-word matches and the filters to remove."""
     client = web_client(settings.opensearch_url, settings.web_timeout)
     try:
         result = search(client, settings.index_prefix, search_request, timeout=settings.web_timeout)
+        if result.total == 0 and search_request.q:
+            result = _relaxed(client, settings, search_request, result)
     except NotFoundError as exc:
+        count_opensearch_error("search", exc)
         log.error("search: no credentials index under %r: %s", settings.index_prefix, exc)
         raise SearchUnavailable("search is not set up yet; an operator can run "
                                 "`catalog index reindex credentials`") from exc
     except SearchConnectionError as exc:
+        count_opensearch_error("search", exc)
         log.warning("search: OpenSearch at %s is unreachable or slow: %s", settings.opensearch_url, exc)
         raise SearchUnavailable("search is temporarily unavailable; try again in a moment") from exc
     except TransportError as exc:
+        count_opensearch_error("search", exc)
         log.error("search %r failed: %s", search_request, exc)
         raise SearchUnavailable("search could not answer right now; try again in a moment") from exc
     label_facets(session, result)
+    return result
+
+
+def _relaxed(client, settings: Settings, search_request: SearchRequest, result: SearchResult) -> SearchResult:
+    cleaned = clean_text(search_request.q)
+    if cleaned and cleaned != fold(search_request.q):
+        retry = search(client, settings.index_prefix, replace(search_request, q=cleaned), timeout=settings.web_timeout)
+        if retry.total:
+            retry.showing_results_for = cleaned
+            return retry
+    for vocabulary, facet in (("occupations", "occupation"), ("programs", "cip")):
+        try:
+            closest = suggest(client, settings.index_prefix, vocabulary, search_request.q, CLOSEST,
+                              timeout=settings.web_timeout)
+        except TransportError as exc:  # the page still has the other ways on
+            log.warning("search: closest %s for %r failed: %s", vocabulary, search_request.q, exc)
+            continue
+        if closest.items:
+            result.suggestions.append({"reason": f"closest_{vocabulary}", "facet": facet, "items": [
+                {"code": item["code"], "label": item["label"], "matched": item["matched"], "via": item["via"]}
+                for item in closest.items]})
     return result
 
 

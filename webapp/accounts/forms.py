@@ -124,3 +124,35 @@ class RoleForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: no fields, only the CSRF token."""
+
+
+# --- Self-service: API tokens, passwords, deleting the account --------------------------------
+
+TOKEN_LIFETIMES = [SelectChoice("90", "90 days"), SelectChoice("30", "30 days"), SelectChoice("365", "1 year"),
+                   SelectChoice("0", "No expiry (until revoked)")]
+
+
+class TokenForm(FlaskForm):
+    label = StringField("Name", validators=[DataRequired("Name the token after where it is used, "
+                                                         "like “nightly import”."), Length(max=200)])
+    expires_in = SelectField("Expires after", choices=TOKEN_LIFETIMES, default="90")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Choose a password."), _new_password_rules])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password."),
+                                                                     Length(max=MAX_PASSWORD_LENGTH)])
+    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password."),
+                                                             _new_password_rules])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm."),
+                                                          Length(max=MAX_PASSWORD_LENGTH)])

@@ -6,6 +6,7 @@ from flask import Response, current_app, request
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import NotFoundError, TransportError
 
+from indexer.metrics import count_opensearch_error
 from webapp.errors import json_error
 
 
@@ -40,7 +41,9 @@ def offset_arg(maximum: int) -> int | Response:
 
 
 def search_unavailable(exc: TransportError, index: str, what: str) -> Response:
-    """The 503 for an OpenSearch error while answering `what`; `index` names the index to rebuild."""
+    """The 503 for an OpenSearch error while answering `what`; `index` names the index to rebuild.
+    Counted in catalog_opensearch_errors_total under the endpoint's name."""
+    count_opensearch_error(request.blueprint or "web", exc)
     if isinstance(exc, NotFoundError):
         return json_error(503, "search_unavailable", f"the {index} index is not built yet; an operator can run "
                                                      f"`catalog index reindex {index}`")

@@ -1,6 +1,6 @@
 """The editor's Import page, for organization admins: upload, check the mapping, dry run, confirm.
 
-  /editor/imports                        upload a CSV/XLSX file; recent imports
+  /editor/imports                        upload a CSV/XLSX file (or CTDL JSON: no mapping step); recent imports
   /editor/imports/<id>                   detected mapping, first 20 mapped rows, run buttons, report
   /editor/imports/<id>/mapping   POST    change the mapping (a new dry run is then needed)
   /editor/imports/<id>/run       POST    dry run, or confirm after a dry run (a Celery task)
@@ -98,10 +98,18 @@ def _upload(orgs):
     if org is None:
         return "Choose the organization the credentials belong to."
     if upload is None or not upload.filename:
-        return "Choose a CSV or XLSX file to upload."
+        return "Choose a CSV or XLSX file (or CTDL JSON) to upload."
     content = upload.read(limits.max_bytes + 1)
     if len(content) > limits.max_bytes:
         return too_large_message()
+    if jobs.is_ctdl_upload(upload.filename):  # Credential Registry records: no columns to map
+        try:
+            job = jobs.create_ctdl_job(db(), org.id, access.author(), upload.filename, content)
+        except jobs.JobError as exc:
+            db().rollback()
+            return str(exc)[:1].upper() + str(exc)[1:] + "."
+        db().commit()
+        return redirect(url_for("editor.import_job", job_id=job.id))
     try:
         job = jobs.create_table_job(db(), org.id, access.author(), upload.filename, content, limits)
     except (TableError, MappingError) as exc:
@@ -116,8 +124,9 @@ def job_page(job_id: int):
     rows, problem = [], None
     with tempfile.TemporaryDirectory() as directory:
         try:
-            table = jobs.open_upload(job, directory)
-            rows = preview(db(), table, job.options.get("mapping") or {}, rows=20)
+            if job.kind == "table":
+                table = jobs.open_upload(job, directory)
+                rows = preview(db(), table, job.options.get("mapping") or {}, rows=20)
         except (TableError, MappingError) as exc:
             problem = str(exc)
     return render_template("editor/import_job.html", job=job, rows=rows, problem=problem, fields=FIELDS,

@@ -221,11 +221,17 @@ def _option(c: Credential, about: str | None = None) -> dict:
 CODED_FIELDS = {"occupations": "occupations", "sectors": "sectors", "cip_codes": "programs", "cip": "programs",
                 "skill_id": "skills"}
 NAMED_VALUES = {"credential_type": CREDENTIAL_TYPES, "type": CREDENTIAL_TYPES, "delivery_mode": DELIVERY_MODES}
+# Row ids stored in history entries, shown as the name of what they point at, under a plain label.
+ID_FIELDS = {"provider_org_id": ("organizations", "provider"), "credential_id": ("credentials", "credential")}
+# Internal keys a person has no use for: a program's row id only tells programs apart.
+HIDDEN_KEYS = {"id"}
 
 
 def history_names(session: Session, entries: list[dict]) -> dict[tuple[str, str], str]:
-    """(vocabulary, code) -> label for every taxonomy code the history entries mention."""
+    """(vocabulary, code) -> label for every taxonomy code the history entries mention, and
+    ("organizations" | "credentials", id) -> name for every organization or credential id."""
     wanted: dict[str, set[str]] = {}
+    ids: dict[str, set[int]] = {"organizations": set(), "credentials": set()}
 
     def collect(field: str | None, value) -> None:
         if isinstance(value, list):
@@ -236,29 +242,91 @@ def history_names(session: Session, entries: list[dict]) -> dict[tuple[str, str]
                 collect(key, item)
         elif isinstance(value, str) and field in CODED_FIELDS:
             wanted.setdefault(CODED_FIELDS[field], set()).add(value)
+        elif isinstance(value, int) and field in ID_FIELDS:
+            ids[ID_FIELDS[field][0]].add(value)
 
     for entry in entries:
         for field, pair in entry["changes"].items():
             collect(field, pair)
-    return {(vocabulary, code): label for vocabulary, codes in wanted.items()
-            for code, label in labels(session, vocabulary, codes).items()}
+    names = {(vocabulary, code): label for vocabulary, codes in wanted.items()
+             for code, label in labels(session, vocabulary, codes).items()}
+    for table, model in (("organizations", Organization), ("credentials", Credential)):
+        if ids[table]:
+            rows = session.execute(select(model.id, model.name).where(model.id.in_(ids[table])))
+            names.update({(table, str(row_id)): name for row_id, name in rows})
+    return names
+
+
+def _is_empty(value) -> bool:
+    if isinstance(value, dict):
+        return all(_is_empty(v) for v in value.values())
+    return value is None or value == "" or value == []
 
 
 def show_value(value, field: str | None = None, names: dict | None = None) -> str:
-    """A stored value as a person reads it in the history: lists joined, empty parts left out,
-    codes with their labels ("Registered Nurses (29-1141.00)", "In person")."""
-    if value is None or value == "" or value == [] or value == {}:
+    """A stored value as a person reads it in the history: lists joined, empty parts and internal
+    ids left out, codes with their labels ("Registered Nurses (29-1141.00)", "In person") and
+    organizations and credentials by name."""
+    if _is_empty(value):
         return "(empty)"
     if isinstance(value, list):
         return "; ".join(show_value(v, field, names) for v in value)
+    if isinstance(value, dict) and set(value) == {"value", "unit"}:  # a duration: "8 weeks"
+        return f"{show_value(value['value'])} {value['unit'] or ''}".strip()
     if isinstance(value, dict):
-        parts = [f"{k.replace('_', ' ')}: {show_value(v, k, names)}" for k, v in value.items()
-                 if v not in (None, "", [], {})]
+        parts = []
+        for key, item in value.items():
+            if key in HIDDEN_KEYS or _is_empty(item):
+                continue
+            label = ID_FIELDS[key][1] if key in ID_FIELDS else key.replace("_", " ")
+            parts.append(f"{label}: {show_value(item, key, names)}")
         return ", ".join(parts) if parts else "(empty)"
     if field in NAMED_VALUES:
         return NAMED_VALUES[field].get(value, value)
+    if field in ID_FIELDS:
+        name = (names or {}).get((ID_FIELDS[field][0], str(value)))
+        return name or f"a {ID_FIELDS[field][1]} no longer in the catalog"
     label = (names or {}).get((CODED_FIELDS.get(field, ""), value))
     return f"{label} ({value})" if label else str(value)
+
+
+def change_rows(changes: dict, names: dict) -> list[dict]:
+    """One history entry's changes as rows of {label, before, after} for the page.
+
+    Lists of records with ids (programs) are compared record by record: a program that did not
+    change is not shown at all, one that changed shows only the fields that did, and one added or
+    removed shows whole. Everything else is shown as its value before and after.
+    """
+    rows = []
+    for field, (before, after) in changes.items():
+        if _is_record_list(before) and _is_record_list(after):
+            rows.extend(_record_rows(field, before or [], after or [], names))
+        else:
+            rows.append({"label": forms.field_label(field), "before": show_value(before, field, names),
+                         "after": show_value(after, field, names)})
+    return rows
+
+
+def _is_record_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) and "id" in item for item in value)
+
+
+def _record_rows(field: str, before: list[dict], after: list[dict], names: dict) -> list[dict]:
+    noun = forms.ITEM_LABELS.get(field, (field.rstrip("s").capitalize(), {}))[0]
+    old = {item["id"]: item for item in before if item.get("id") is not None}
+    rows = []
+    for item in after:
+        previous = old.pop(item.get("id"), None)
+        if previous is None:
+            rows.append({"label": f"{noun} added", "before": "(none)", "after": show_value(item, field, names)})
+        elif previous != item:
+            changed = [key for key in item if key not in HIDDEN_KEYS and previous.get(key) != item.get(key)]
+            rows.append({"label": f"{noun} “{item.get('name') or previous.get('name')}”",
+                         "before": show_value({k: previous.get(k) for k in changed}, field, names),
+                         "after": show_value({k: item.get(k) for k in changed}, field, names)})
+    for item in old.values():
+        rows.append({"label": f"{noun} removed", "before": show_value(item, field, names), "after": "(none)"})
+    return rows
 
 
 def when(value) -> str:
@@ -274,7 +342,12 @@ def when(value) -> str:
 
 
 def section_title(section: str) -> str:
-    """The tab a service section is edited in ("sectors" -> "Occupation and sector")."""
+    """The tab a service section is edited in ("sectors" -> "Occupation and sector"); a save of
+    several sections of one tab ("occupations+sectors") is that tab's."""
+    parts = section.split("+")
+    for tab in TABS:
+        if len(parts) > 1 and set(parts) <= set(tab.sections):
+            return tab.title
     for tab in TABS:
         if section in tab.sections:
             return tab.title if len(tab.sections) == 1 else f"{tab.title} ({section})"

@@ -185,8 +185,9 @@ def save_tab(credential: Credential, slug: str):
         return picker_page(credential, slug, payloads, base, action)
     before = credential.revision
     try:
-        for section in tab.sections:
-            service.save_section(db(), access.author(), credential, section, payloads[section], base)
+        # One save, one revision, however many service sections the tab covers.
+        service.save_sections(db(), access.author(), credential,
+                              {section: payloads[section] for section in tab.sections}, base)
         saved = credential.revision != before
         db().commit()
     except service.ConflictError as exc:
@@ -305,6 +306,8 @@ def history_page(credential_id: int):
     section_titles = {section: tab.title for tab in TABS for section in tab.sections}
     entries = service.history(db(), credential)
     names = lookups.history_names(db(), entries)
+    for entry in entries:
+        entry["rows"] = lookups.change_rows(entry["changes"], names)
     return render_template("editor/history.html", credential=credential, tabs=TABS, tab=None,
                            entries=entries, section_titles=section_titles, field_label=forms.field_label,
                            show_value=lambda value, field=None: lookups.show_value(value, field, names),

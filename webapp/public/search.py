@@ -25,6 +25,7 @@ from catalog.search.service import CredentialGone, CredentialNotFound, SearchUna
 from indexer.facets import MAX_SIZE
 from webapp.searching import credential_url, hit_json, public_credential, request_from_args, search_now
 from webapp.database import db
+from webapp.public.ctdl import credential_jsonld, wants_jsonld
 
 bp = Blueprint("search", __name__)
 
@@ -225,6 +226,8 @@ def search_csv():
 
 @bp.get("/credentials/<id:credential_id>")
 def credential_page(credential_id: int):
+    if wants_jsonld():  # the same address answers CTDL JSON-LD (webapp/public/ctdl.py)
+        return credential_jsonld(credential_id)
     try:
         credential = public_credential(credential_id)
     except CredentialNotFound:

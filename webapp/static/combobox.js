@@ -57,7 +57,17 @@
 
   /* "RN → Registered Nurses": what matched first, when it was not the label. */
   function describe(item) {
-    return item.matched ? item.matched + " \u2192 " + item.label : item.label;
+    var text = item.matched ? item.matched + " \u2192 " + item.label : item.label;
+    return how(item) ? text + " (" + how(item) + ")" : text;
+  }
+
+  /* How a relaxed item matched ("via Nursing Assistants · close match"), so it is never taken for
+     an exact one; empty for a strict match. */
+  function how(item) {
+    var parts = [];
+    if (item.via) parts.push("via " + item.via);
+    if (item.relaxed) parts.push("close match");
+    return parts.join(" \u00b7 ");
   }
 
   /* Fetches suggestions; a newer request aborts the older one, so answers never arrive out of order. */
@@ -294,6 +304,7 @@
         text.appendChild(document.createTextNode(" \u2192 "));
       }
       text.appendChild(document.createTextNode(item.label));
+      if (how(item)) text.appendChild(el("span", {"class": "combobox-how"}, how(item)));
       option.appendChild(text);
       if (item.code && item.code !== item.label) option.appendChild(el("span", {"class": "combobox-code"}, codeText(item)));
       var about = aboutLine(item);

@@ -95,6 +95,7 @@
                               href: answer.group.href(item), "aria-selected": "false"});
         var main = el("span", {"class": "suggestion-label"}, item.label);
         if (item.matched) main.appendChild(el("span", {"class": "suggestion-matched"}, " (" + item.matched + ")"));
+        if (item.via) main.appendChild(el("span", {"class": "suggestion-matched"}, " via " + item.via));
         option.appendChild(main);
         if (answer.group.vocabulary !== "credentials" && item.code) {
           option.appendChild(el("span", {"class": "suggestion-code"}, item.code));

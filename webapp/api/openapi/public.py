@@ -108,10 +108,15 @@ FACET_VALUE = {
 SUGGESTION = {
     "type": "object", "required": ["reason"],
     "description": "spelling: a corrected q; any_words: the nearest matches with some of the words; "
-                   "remove_filter: how many hits dropping one facet's selection would give.",
+                   "remove_filter: how many hits dropping one facet's selection would give; "
+                   "closest_occupations, closest_programs: what to browse by when nothing matched at all.",
     "properties": {
-        "reason": {"type": "string", "enum": ["spelling", "any_words", "remove_filter"]},
+        "reason": {"type": "string", "enum": ["spelling", "any_words", "remove_filter", "closest_occupations",
+                                              "closest_programs"]},
         "q": _STRING, "total": {"type": "integer"}, "facet": _STRING,
+        "items": {"type": "array", "description": "closest_occupations, closest_programs: browse by these "
+                  "(`facet`=code)", "items": {"type": "object", "required": ["code", "label"], "properties": {
+                      "code": _STRING, "label": _STRING, "matched": _NULLABLE_STRING, "via": _NULLABLE_STRING}}},
         "values": {"type": "array", "items": _STRING},
         "hits": {"type": "array", "items": ref("SearchHit")},
     },
@@ -126,6 +131,8 @@ SEARCH_RESULTS = {
         "facets": {"type": "object", "required": list(FACETS),
                    "properties": {name: {"type": "array", "items": ref("FacetValue")} for name in FACETS}},
         "did_you_mean": {**_NULLABLE_STRING, "description": "Only when nothing matched"},
+        "showing_results_for": {**_STRING, "description": "When the typed words found nothing: the words, "
+                                "without qualifiers and noise words, that the hits are for"},
         "suggestions": {"type": "array", "items": ref("SearchSuggestion"), "description": "Only when nothing matched"},
     },
 }
@@ -177,10 +184,26 @@ SUGGESTIONS = {
     "type": "object", "required": ["query", "total", "items"],
     "properties": {
         "query": _STRING, "total": {"type": "integer"},
+        "relaxed": {"type": "boolean", "description": "Occupations, sectors and programs: the strict tiers did "
+                                                      "not fill the page, so the relaxed tiers ran too"},
         "items": {"type": "array", "items": {
             "type": "object", "required": ["id", "code", "label", "scheme"],
             "properties": {"id": {"oneOf": [_STRING, {"type": "integer"}]}, "code": _STRING, "label": _STRING,
-                           "scheme": _STRING, "matched": _NULLABLE_STRING,
+                           "scheme": _STRING,
+                           "matched": {**_NULLABLE_STRING, "description": "The alternate title, CIP example, "
+                                       "code or (with `via`) the occupation's alternate title that matched, "
+                                       "when the label did not"},
+                           "tier": {**_NULLABLE_STRING, "description": "How it matched, best tier first: "
+                                    "soc_code, code_exact, code_prefix, label_exact, alt_exact, label_start, "
+                                    "label_words, label_stems, alt_start, alt_words; relaxed: label_clean, "
+                                    "abbreviation, alt_clean (without qualifiers and noise words), label_fuzzy, "
+                                    "alt_fuzzy_title, alt_fuzzy (one typo), occupation_clean, "
+                                    "occupation_alt_clean (programs, through an occupation they lead to), "
+                                    "most_words (most of the words, weighted by how informative they are)"},
+                           "relaxed": {"type": "boolean", "description": "Matched only by a relaxed tier: "
+                                       "not every typed word is in what matched"},
+                           "via": {**_NULLABLE_STRING, "description": "Programs: the occupation (CIP-SOC "
+                                   "crosswalk) through which the program matched"},
                            "kind": {**_STRING, "description": "Skills only: skill, knowledge, activity, "
                                                               "technology, tool or ability"},
                            "level": {**_STRING, "description": "Sectors only: the NAICS level (sector, "
@@ -246,6 +269,17 @@ PUBLIC_SCHEMAS = {
     "Health": HEALTH, "Error": ERROR,
 }
 
+# CTDL (catalog/ctdl/): records are JSON-LD objects whose shape the CTDL schema and the SHACL
+# shapes in data/ctdl/shapes.ttl describe, not this document.
+CTDL_RECORD = {"type": "object", "description": "A CTDL JSON-LD record: `@context`, `@id` and an `@graph` whose "
+               "first node is the credential (`ceterms:` terms)", "required": ["@context", "@graph"],
+               "properties": {"@context": _STRING, "@id": _STRING, "@graph": {"type": "array", "items": {"type": "object"}}}}
+CTDL_PAGE = {"type": "object", "required": ["total", "page", "size", "next", "records"], "properties": {
+    "total": {"type": "integer"}, "page": {"type": "integer"}, "size": {"type": "integer"},
+    "next": {**_NULLABLE_STRING, "description": "The next page's URL, or null on the last page"},
+    "records": {"type": "array", "items": ref("CtdlRecord")}}}
+PUBLIC_SCHEMAS.update({"CtdlRecord": CTDL_RECORD, "CtdlPage": CTDL_PAGE})
+
 PUBLIC_PATHS = {
     "/api/v1/search": {"get": {
         "operationId": "searchCredentials", "tags": ["public"], "summary": "Search published credentials",
@@ -265,6 +299,30 @@ PUBLIC_PATHS = {
                       "404": error_response("No published credential has this id (drafts, never-published archives)"),
                       "410": error_response("Archived; the message names it as it was last published"),
                       "429": RATE_LIMITED},
+    }},
+    "/api/v1/ctdl/credentials": {"get": {
+        "operationId": "harvestCtdlCredentials", "tags": ["public"],
+        "summary": "Every published credential as a CTDL record, a page at a time",
+        "description": "In id order; follow `next` (also sent as a `Link: rel=next` header) to the end.",
+        "parameters": [
+            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1,
+                                                                           "maximum": 1000000, "default": 1}},
+            {"name": "size", "in": "query", "required": False,
+             "description": "Records per page; more than the maximum (100) gives the maximum.",
+             "schema": {"type": "integer", "minimum": 1, "default": 50}},
+        ],
+        "responses": {"200": json_response("A page of CTDL records", "CtdlPage"),
+                      "400": error_response("A bad page or size"), "429": RATE_LIMITED},
+    }},
+    "/credentials/{credential_id}.jsonld": {"get": {
+        "operationId": "getCtdlCredential", "tags": ["public"], "summary": "A published credential as CTDL JSON-LD",
+        "description": "Also `GET /credentials/{credential_id}` with `Accept: application/ld+json`.",
+        "parameters": [{"name": "credential_id", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
+        "responses": {"200": {"description": "The CTDL record",
+                              "content": {"application/ld+json": {"schema": ref("CtdlRecord")}}},
+                      "404": error_response("No published credential has this id"),
+                      "410": error_response("Archived; the message names it as it was last published")},
     }},
     "/api/v1/autocomplete/{vocabulary}": {"get": {
         "operationId": "autocomplete", "tags": ["public"], "summary": "Suggestions while typing",

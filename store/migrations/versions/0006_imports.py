@@ -9,14 +9,14 @@ provider). Unique per organization, so two concurrent imports cannot create the 
 source (`kind`: `table` for spreadsheets, `ctdl` for Credential Engine JSON-LD). The uploaded file
 is kept in the row because the web process and the Celery worker may not share a disk.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30 13:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
