@@ -59,8 +59,18 @@ def catalog(database, worker, live_server):
                              {"kind": "required", "cip": "49.0205", "type": "certificate", "name": "Driver safety"}])
     wait_for(lambda: live_server and _indexed(live_server.url, published), timeout=60,
              message="the published credential in the index")
+    # Warm the suggestion indices once: a cold first query on a busy machine can pass the web timeout.
+    wait_for(lambda: all(_suggests(live_server.url, v) for v in ("occupations", "skills")), timeout=60,
+             message="occupation and skill suggestions")
     return {"tag": tag, "org": org_id, "provider": other_id, "email": email,
             "published": published, "draft": draft}
+
+
+def _suggests(url: str, vocabulary: str) -> bool:
+    import requests
+
+    answer = requests.get(f"{url}/api/v1/autocomplete/{vocabulary}?q=truck+driv", timeout=10)
+    return answer.status_code == 200 and bool(answer.json()["items"])
 
 
 def _indexed(url: str, credential_id: int) -> bool:
