@@ -223,6 +223,17 @@ def test_notes_are_shared_with_the_organizations_editors(client, world):
         assert refused.status_code == 400 and "body" in refused.json["fields"], body
 
 
+def test_a_status_change_body_that_is_only_a_form_feed_is_not_json(client, world):
+    """Schemathesis found it: bytes.strip() took b"\\x0c" for an empty (so optional) body."""
+    url = f"{API}/{create(client, world)['id']}"
+    for junk in (b"\x0c", b"\x0b", b" \x0c "):
+        answer = call(client, world, "editor_a", "POST", f"{url}/archive", data=junk,
+                      content_type="application/json")
+        assert answer.status_code == 400 and "not valid JSON" in answer.json["message"], junk
+    assert call(client, world, "editor_a", "POST", f"{url}/archive", data=b" \r\n",
+                content_type="application/json").status_code == 200
+
+
 def test_publish_unpublish_archive_and_history(client, world):
     draft = create(client, world, description="")
     url = f"{API}/{draft['id']}"

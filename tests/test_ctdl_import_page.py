@@ -15,6 +15,7 @@ from catalog.imports import jobs
 from store.db import session_scope
 from store.models import Credential, ImportJob
 from tests.test_editor_pages import log_in, make_person, text
+from tests.support.factories import wait_for
 
 SAMPLE = Path(__file__).parent / "data" / "ctdl" / "kansas_associate_degree.json"
 
@@ -49,6 +50,8 @@ def test_an_admin_imports_a_ctdl_file_with_a_dry_run_first(app, settings, databa
     def run(mode: str) -> str:
         admin.post(job_url + "/run", data={"csrf_token": _token(admin, job_url), "mode": mode})
         jobs.run_job(settings, job_id)  # what the worker does with the queued job
+        # A test worker may have claimed the job first (its claim is atomic); wait for whichever ran it.
+        wait_for(lambda: _finished(database, job_id), 60, 0.2, f"import job {job_id}")
         return text(admin.get(job_url))
 
     dry = run("dry-run")
@@ -63,3 +66,8 @@ def test_an_admin_imports_a_ctdl_file_with_a_dry_run_first(app, settings, databa
         assert s.get(ImportJob, job_id).report["records"][0]["id"] == credential.id
     report = admin.get(job_url + "/report.csv")
     assert report.status_code == 200 and ctid in report.get_data(as_text=True)
+
+
+def _finished(database: str, job_id: int) -> bool:
+    with session_scope(database) as s:
+        return s.get(ImportJob, job_id).state in ("done", "failed")

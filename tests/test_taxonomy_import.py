@@ -150,6 +150,6 @@ def test_a_states_sector_scheme_loaded_bound_and_reindexed_is_what_autocomplete_
     answer = client.get("/api/v1/autocomplete/sectors?q=car+fact").json
     assert answer["items"][0] == {"id": "OH-MFG-AUTO", "code": "OH-MFG-AUTO", "label": "Automotive Manufacturing",
                                   "scheme": "ohio-sectors", "matched": "Car Factories", "tier": "alt_start",
-                                  "relaxed": False, "via": None}
+                                  "relaxed": False, "via": None, "level": ""}
     assert [i["code"] for i in client.get("/api/v1/autocomplete/sectors?q=health").json["items"]] == ["OH-HC"]
     assert client.get("/api/v1/autocomplete/sectors?q=hospitals").json["total"] == 0, "NAICS is no longer offered"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from catalog.imports import mapping as columns
@@ -207,10 +207,12 @@ def run_job(settings: Settings, job_id: int) -> dict | None:
     """Run a queued job (the Celery task calls this). Idempotent: a job that is not queued is
     left alone, so a redelivered task does nothing."""
     with session_scope(settings.database_url) as session:
-        job = session.get(ImportJob, job_id)
-        if job is None or job.state != "queued":
-            return None
-        job.state = "running"
+        # One atomic claim: on PostgreSQL two workers (or a redelivered message) that both read
+        # "queued" would otherwise both run the job.
+        claimed = session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.state == "queued")
+                                  .values(state="running")).rowcount
+    if not claimed:
+        return None
     progress = Progress(settings, job_id)
     session = get_sessionmaker(settings.database_url)()
     try:
