@@ -19,6 +19,7 @@ from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import Credential
 from tests.conftest import ARTIFACTS, BACKEND
+from tests.support.browser import log_in as log_in_through_form
 from tests.support.factories import make_credential
 from tests.test_pickers import warm_up
 
@@ -43,10 +44,7 @@ def author(settings, database, indices):
 
 
 def log_in(page, url: str, email: str):
-    page.goto(f"{url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_form(page, url, email, PASSWORD)
     expect(page.get_by_role("link", name="My Credentials")).to_be_visible()
 
 
