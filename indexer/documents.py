@@ -41,7 +41,8 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
     programmes that lead to them (`cips`), programmes the SOC codes they lead to (`socs`) and those
     occupations themselves (`crosswalk`, entries from crosswalk_entry), whose titles and alternate
     titles autocomplete searches (`occupation_titles`, `occupation_alt_titles`) and names in its
-    "how it matched" line ("via Nursing Assistants")."""
+    "how it matched" line ("via Nursing Assistants"). Occupations and programmes also carry the
+    names of credentials that prepare for them (`credential_names`: "CompTIA Security+")."""
     links = concept.links or {}
     detail = links.get("level") or links.get("kind") or ""
     occupations = links.get("occupations") or {}
@@ -68,6 +69,8 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
         "cips": list(cips or []),
         "socs": list(links.get("soc") or []),
     }
+    if links.get("credential_names"):  # occupations and programmes (store.taxonomy_sources)
+        doc["credential_names"] = list(links["credential_names"])
     if crosswalk:  # programmes only: the other families' mappings have no such fields
         doc["occupation_titles"] = [entry["label"] for entry in crosswalk]
         doc["occupation_alt_titles"] = [alt for entry in crosswalk for alt in entry["alt"]]

@@ -58,6 +58,26 @@ def _unique(values: Iterable[str], exclude: str = "") -> list[str]:
     return out
 
 
+# Names of credentials that prepare for an occupation or programme, derived from the Texas ETPL
+# by scripts/derive_credential_names.py (data/taxonomy/README.md): search-only, ranked below the
+# concept's own names, and shown as "via CompTIA Security+" when they are what matched.
+CREDENTIAL_NAMES = Path("credential_names") / "texas_etpl_credential_names.csv"
+MAX_CREDENTIAL_NAMES = 12
+
+
+def read_credential_names(data_dir: Path, vocabulary: str) -> dict[str, list[str]]:
+    """{code: credential names}, those most providers name first, for "occupations" or "programs"."""
+    path = data_dir / CREDENTIAL_NAMES
+    if not path.exists():  # an operator's data directory without the derived table
+        return {}
+    ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for r in _csv(path):
+        if r["vocabulary"] == vocabulary:
+            ranked[r["code"]].append((-int(r["providers"]), r["credential_name"]))
+    return {code: _unique(name for _, name in sorted(names))[:MAX_CREDENTIAL_NAMES]
+            for code, names in ranked.items()}
+
+
 def read_soc(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     rows = list(_csv(data_dir / "soc" / "soc_2018_definitions.csv"))
     codes = {r["soc_code"] for r in rows}
@@ -98,6 +118,7 @@ def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
         if r["Scale ID"] == "IM" and r["Recommend Suppress"] != "Y":
             importance[r["O*NET-SOC Code"]].append((float(r["Data Value"]), r["Element ID"]))
     soc_titles = {r.code: r.label for r in read_soc(data_dir)}
+    credential_names = read_credential_names(data_dir, "occupations")
     concepts = []
     for r in _tsv(onet / "occupation_data.txt"):
         code, title = r["O*NET-SOC Code"], r["Title"]
@@ -111,7 +132,8 @@ def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
                 alt_labels=_unique(shorts.get(code, []) + alternates.get(code, []), exclude=title),
                 description=r["Description"],
                 broader=code[:7],
-                links={"soc_major": major, "soc_major_label": soc_titles.get(major, ""), "skills": skills[:12]},
+                links={"soc_major": major, "soc_major_label": soc_titles.get(major, ""), "skills": skills[:12],
+                       **_named(credential_names.get(code))},
             )
         )
     return concepts
@@ -142,6 +164,10 @@ def read_naics(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     return concepts
 
 
+def _named(names: list[str] | None) -> dict:
+    return {"credential_names": names} if names else {}
+
+
 _ACTIVE_CIP = {"No substantive changes", "New", "Moved from"}
 _EXAMPLE = re.compile(r"\s*-\s*([^,]+(?:,(?!\s*-)[^,]+)*)")
 
@@ -157,6 +183,7 @@ def read_cip(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     for r in _csv(data_dir / "cip" / "cip2020_soc2018_crosswalk.csv"):
         if r["soc_2018_code"] != "99-9999" and r["cip_2020_code"] != "99.9999":
             crosswalk[r["cip_2020_code"]].append(r["soc_2018_code"])
+    credential_names = read_credential_names(data_dir, "programs")
     concepts = []
     for r in _csv(data_dir / "cip" / "cip_2020_codes.csv"):
         title = r["CIPTitle"].strip()
@@ -174,7 +201,8 @@ def read_cip(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
                 alt_labels=_unique(cip_examples(r["Examples"]), exclude=label),
                 description=r["CIPDefinition"],
                 broader=broader,
-                links={"soc": crosswalk.get(code, [])} if crosswalk.get(code) else {},
+                links={**({"soc": crosswalk[code]} if crosswalk.get(code) else {}),
+                       **_named(credential_names.get(code))},
             )
         )
     return concepts
