@@ -6,6 +6,8 @@ checks its whole source before anything is applied, so a bad line can change not
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -46,6 +48,20 @@ def _tsv(path: Path) -> Iterable[dict]:
 def _csv(path: Path) -> Iterable[dict]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         yield from csv.DictReader(fh)
+
+
+def _gz_text(path: Path) -> io.TextIOWrapper:
+    return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+
+
+def _gz_csv(path: Path) -> Iterable[dict]:
+    with _gz_text(path) as fh:
+        yield from csv.DictReader(fh)
+
+
+def _gz_tsv(path: Path) -> Iterable[dict]:
+    with _gz_text(path) as fh:
+        yield from csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
 
 
 def _unique(values: Iterable[str], exclude: str = "") -> list[str]:
@@ -103,6 +119,19 @@ def read_soc(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     ]
 
 
+MAX_TECHNOLOGY = 30
+
+
+def read_technology(data_dir: Path) -> dict[str, list[str]]:
+    """{O*NET code: the software and technology it uses}, hot and in-demand technologies first
+    (O*NET Technology Skills). Programmes are also found through these ("Java" -> software
+    development programmes, through the occupations they lead to)."""
+    ranked: dict[str, list[tuple[bool, bool, int, str]]] = defaultdict(list)
+    for i, r in enumerate(_gz_tsv(data_dir / "onet" / "technology_skills.txt.gz")):
+        ranked[r["O*NET-SOC Code"]].append((r["Hot Technology"] != "Y", r["In Demand"] != "Y", i, r["Example"]))
+    return {code: _unique(example for *_, example in sorted(rows))[:MAX_TECHNOLOGY] for code, rows in ranked.items()}
+
+
 def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     onet = data_dir / "onet"
     # Short titles ("RN", "LPN") first: they are what people type, and documents keep a prefix.
@@ -119,6 +148,7 @@ def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
             importance[r["O*NET-SOC Code"]].append((float(r["Data Value"]), r["Element ID"]))
     soc_titles = {r.code: r.label for r in read_soc(data_dir)}
     credential_names = read_credential_names(data_dir, "occupations")
+    technology = read_technology(data_dir)
     concepts = []
     for r in _tsv(onet / "occupation_data.txt"):
         code, title = r["O*NET-SOC Code"], r["Title"]
@@ -133,7 +163,8 @@ def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
                 description=r["Description"],
                 broader=code[:7],
                 links={"soc_major": major, "soc_major_label": soc_titles.get(major, ""), "skills": skills[:12],
-                       **_named(credential_names.get(code))},
+                       **_named(credential_names.get(code)),
+                       **({"technology": technology[code]} if technology.get(code) else {})},
             )
         )
     return concepts

@@ -74,3 +74,19 @@ def test_occupation_and_programme_documents_carry_the_names_and_others_do_not():
     assert "CompTIA Security+" in doc["credential_names"]
     skill = build_concept_document(Concept(code="2.A.1.a", label="Reading Comprehension", links={}), "skills")
     assert "credential_names" not in skill  # the skills mapping has no such field
+
+
+def test_programme_documents_carry_the_technology_of_the_occupations_they_lead_to():
+    """O*NET Technology Skills, hot technologies first, in turns across the crosswalked occupations;
+    stored for search only (the crosswalk entries shown in the "via" line stay small)."""
+    from indexer.documents import crosswalk_entry
+
+    onet = {row.code: row for row in read_onet()}
+    assert "Oracle Java" in onet["15-1252.00"].links["technology"]
+    entries = [crosswalk_entry(Concept(code=code, label=onet[code].label, alt_labels=onet[code].alt_labels,
+                                       links=onet[code].links)) for code in ("15-1251.00", "15-1252.00")]
+    doc = build_concept_document(Concept(code="11.0201", label="Computer Programming/Programmer, General", links={}),
+                                 "cip-2020", crosswalk=entries)
+    assert "Oracle Java" in doc["occupation_technology"] and len(doc["occupation_technology"]) <= 60
+    assert doc["occupation_technology"][:2] == [entries[0]["technology"][0], entries[1]["technology"][0]]
+    assert all("technology" not in entry for entry in doc["crosswalk"])
