@@ -88,12 +88,17 @@ def test_a_published_credential_exports_as_a_valid_ctdl_record_with_everything(d
     assert node["ceterms:estimatedDuration"][0]["ceterms:exactDuration"] == "P6M"
     assert node["ceterms:learningDeliveryType"][0]["ceterms:targetNode"] == "deliveryType:BlendedDelivery"
 
-    # requires: the prerequisite by its URI, and the skills as competencies (ESCO by its URI).
+    # requires: the prerequisite by its URI, and the skills as competencies (ESCO by its URI), a
+    # profile for each run of skills with the same levels: the level shown is the profile's name, the
+    # experience it needs its ceterms:experience.
     requires = node["ceterms:requires"]
     assert requires[0]["ceterms:targetCredential"] == [BASE + catalog["ctids"]["b"]]
-    competencies = requires[1]["ceterms:targetCompetency"]
-    assert competencies[0]["ceterms:targetNode"] == "http://data.europa.eu/esco/skill/" + catalog["esco"].removeprefix("esco-")
-    assert competencies[1]["ceterms:codedNotation"] == "2.A.1.a"
+    (esco,) = requires[1]["ceterms:targetCompetency"]
+    assert esco["ceterms:targetNode"] == "http://data.europa.eu/esco/skill/" + catalog["esco"].removeprefix("esco-")
+    assert "ceterms:name" not in requires[1] and "ceterms:experience" not in requires[1]
+    (onet,) = requires[2]["ceterms:targetCompetency"]
+    assert onet["ceterms:codedNotation"] == "2.A.1.a"
+    assert requires[2]["ceterms:name"] == {"en-US": "Advanced"} and requires[2]["ceterms:experience"] == {"en-US": "Novice"}
     # recommends: the external credential as a blank node in @graph; the draft C is not there at all.
     (recommends,) = node["ceterms:recommends"]
     (external,) = recommends["ceterms:targetCredential"]
