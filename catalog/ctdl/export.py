@@ -17,6 +17,7 @@ source graph, are copied. So nothing the source said is dropped, and import -> e
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -55,7 +56,16 @@ class ExportContext:
 
 
 def _blank(ctid: str, *parts) -> str:
-    return "_:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join([ctid, *map(str, parts)])))
+    """`_:` and the UUID 5 (URL namespace) of the CTID and parts. Built from the SHA-1 directly:
+    uuid.uuid5 gives the same string, but building UUID objects was a tenth of the export's time."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + "/".join([ctid, *map(str, parts)]).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"_:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
 def _ctid(row) -> str:

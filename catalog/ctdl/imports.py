@@ -12,6 +12,10 @@ write through catalog.authoring.service so revisions, history, the outbox and th
   kept in `ctdl_originals`; export merges back whatever we do not model (export.merge_original).
 - Codes are normalised to our schemes (frameworks.py); a code that maps to nothing is reported,
   and a name without a code is matched with autocomplete and reported as a suggestion only.
+- Connections come back as export writes them (_map_skills, _map_relations, _map_programs):
+  skills with their levels, required and related credentials (catalog ones by CTID, external `_:`
+  nodes), education programs with their provider. A profile or node is mapped only when export
+  would give it back exactly; anything else stays in the kept original.
 - A record that fails leaves nothing behind (its savepoint rolls back) and stops nothing else.
   `dry_run` rolls everything back at the end and reports what would have happened.
 """
