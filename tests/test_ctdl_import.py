@@ -271,3 +271,18 @@ def test_programs_relations_and_skill_levels_come_back_from_another_catalogs_exp
         assert again["summary"]["failed"] == 0 and again["records"][0]["id"] == entry["id"], again
         assert export(database, entry["id"]) == first
     assert again["summary"]["unchanged"] == 1, again
+
+    # A custom level comes back onto the credential that has it; elsewhere its profile stays as written.
+    with session_scope(database) as s:
+        credential = s.get(Credential, credential_id)
+        service.save_section(s, None, credential, "skills", {
+            "custom_levels": [{"name": "Apprentice", "position": 2}],
+            "items": [{"skill_id": "2.A.1.a", "min_level": "Apprentice", "acquired_level": "Expert"}]})
+        skills = section_snapshot(credential, "skills")
+    own = export(database, credential_id)
+    (back,) = do_import(database, source_org, read_text(json.dumps(own), "own.json"))["records"]
+    assert back["id"] == credential_id and back["status"] == "updated", back  # the original is kept now
+    with session_scope(database) as s:
+        assert section_snapshot(s.get(Credential, credential_id), "skills") == skills
+    (other,) = do_import(database, importer, read_text(json.dumps(with_ctid(own, f"ce-{uuid.uuid4()}")), "x.json"))["records"]
+    assert any("'Apprentice' is not an experience level here" in p["reason"] for p in other["problems"]), other

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from catalog.authoring import service
 from catalog.authoring import validation as v
 from catalog.authoring.snapshot import section_snapshot
-from catalog.authoring.levels import merged_scale
+from catalog.authoring.levels import DEFAULT_LEVELS, merged_scale
 from catalog.ctdl import export, reading
 from catalog.ctdl.frameworks import CANDIDATES, lang_map
 from catalog.ctdl.reading import ALIGNMENTS, C, as_list, text_of
@@ -147,7 +147,7 @@ def map_record(session: Session, incoming: Incoming, suggest: Suggester | None =
 
 def _map_skills(session: Session, record: dict, plan: Plan, base: str) -> None:
     prop, language = C + "requires", reading.record_language(record)
-    scale = None
+    custom_scale = None
     for i, profile in enumerate(as_list(record.get(prop))):
         if not isinstance(profile, dict):
             continue
@@ -159,9 +159,13 @@ def _map_skills(session: Session, record: dict, plan: Plan, base: str) -> None:
             plan.problem(f"{base}.{prop}[{i}]", "competencies not in our skills vocabulary ("
                          + ", ".join(sorted(set(codes) - known))[:200] + "); kept as written", "warning")
             continue
-        if scale is None:
-            scale = _level_scale(session, plan.ctid)
         levels = reading.competency_levels(profile, language)
+        named = {level for level in (levels or {}).values() if level}
+        if named <= set(DEFAULT_LEVELS):  # custom levels keep the default ones in their order
+            scale = list(DEFAULT_LEVELS)
+        else:
+            custom_scale = custom_scale or _level_scale(session, plan.ctid)
+            scale = custom_scale
         why = _levels_problem(profile, levels, scale, language)
         if why:
             plan.problem(f"{base}.{prop}[{i}]", f"{why}; the competencies are kept as written", "warning")
@@ -216,10 +220,11 @@ class Graph:
         code = items[0].get(C + "codedNotation") if len(items) == 1 and isinstance(items[0], dict) else None
         if not isinstance(code, str) or not _known(self.session, "programs", {code}):
             return None
-        labels = self.ctx.labels.setdefault("programs", {})
+        labels = self.session.info.setdefault("ctdl_program_labels", {})  # an import meets the same codes often
         if code not in labels:
             labels[code] = self.session.scalar(select(Concept.label).join(Scheme).where(
                 Scheme.name == bound_scheme(self.session, "programs"), Concept.code == code)) or code
+        self.ctx.labels.setdefault("programs", {})[code] = labels[code]
         return code
 
     def published_credential(self, ctid: str) -> int | None:
@@ -227,14 +232,19 @@ class Graph:
                                                                Credential.status == Status.published.value))
 
     def organization(self, ctid: str | None = None, name: str | None = None):
-        query = select(Organization.id, Organization.ctid, Organization.name)
-        query = query.where(Organization.ctid == ctid) if ctid else query.where(
-            func.lower(Organization.name) == (name or "").strip().lower())
-        rows = self.session.execute(query.limit(2)).all()
-        if len(rows) != 1:
-            return None
-        self.ctx.organizations[rows[0].id] = SimpleNamespace(ctid=rows[0].ctid)
-        return rows[0]
+        """The one organization with this CTID, or this name in any letter case (remembered for the
+        session: an import names the same few providers again and again)."""
+        key = ("ctid", ctid) if ctid else ("name", (name or "").strip().lower())
+        found = self.session.info.setdefault("ctdl_organizations", {})
+        if key not in found:
+            query = select(Organization.id, Organization.ctid, Organization.name)
+            query = query.where(Organization.ctid == ctid) if ctid else query.where(
+                func.lower(Organization.name) == key[1])
+            rows = self.session.execute(query.limit(2)).all()
+            found[key] = rows[0] if len(rows) == 1 else None
+        if found[key] is not None:
+            self.ctx.organizations[found[key].id] = SimpleNamespace(ctid=found[key].ctid)
+        return found[key]
 
 
 def _without(node: dict, *keys: str) -> dict:
