@@ -230,7 +230,8 @@ def test_programs_relations_and_skill_levels_come_back_from_another_catalogs_exp
         service.save_section(s, None, credential, "programs", [
             {"provider_org_id": college_id, "name": "Nursing AAS", "duration": {"value": 2, "unit": "years"},
              "cost": "4000", "cip": "51.3801", "delivery_mode": "in_person", "location": "Springfield"},
-            {"provider_name": "lakeside college", "name": "Evening RN bridge", "url": "https://lakeside.example/rn"}])
+            {"provider_name": "lakeside college", "name": "Evening RN bridge", "url": "https://lakeside.example/rn"},
+            {"provider_org_id": source_org, "name": "In-house review course"}])
         sections = {k: section_snapshot(credential, k) for k in ("skills", "related", "programs")}
     record = with_ctid(export(database, credential_id), f"ce-{uuid.uuid4()}")
     graph = {n["@id"]: n for n in record["@graph"]}
@@ -251,13 +252,18 @@ def test_programs_relations_and_skill_levels_come_back_from_another_catalogs_exp
     assert entry["status"] == "created", entry
     assert any(p["path"] == "$.@graph[0].ceterms:recommends[1]" and "not a published credential" in p["reason"]
                for p in entry["problems"]), entry["problems"]
+    assert any(p["path"] == "$.@graph[0].ceterms:preparationFrom" and "is not an education provider" in p["reason"]
+               for p in entry["problems"]), entry["problems"]
     with session_scope(database) as s:
         imported = s.get(Credential, entry["id"])
         assert section_snapshot(imported, "skills") == sections["skills"]
         assert section_snapshot(imported, "related") == sections["related"]
         programs = section_snapshot(imported, "programs")["programs"]
+        source_name = s.get(Organization, source_org).name
+        # By CTID, then by name; an issuer that is no education provider (here) by its name as text.
         assert [(p["name"], p["provider_org_id"], p["provider_name"]) for p in programs] == [
-            ("Nursing AAS", college_id, ""), ("Evening RN bridge", college_id, "")]  # by CTID, then by name
+            ("Nursing AAS", college_id, ""), ("Evening RN bridge", college_id, ""),
+            ("In-house review course", None, source_name)]
         assert (programs[0]["duration"], programs[0]["cost"], programs[0]["cip"], programs[0]["location"]) == (
             {"value": 2, "unit": "years"}, "4000.00", "51.3801", "Springfield")
     first = export(database, entry["id"])

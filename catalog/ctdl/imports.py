@@ -73,6 +73,7 @@ class Plan:
     skill_levels: dict[str, dict] = field(default_factory=dict)
     related: list[dict] = field(default_factory=list)
     programs: list[dict] = field(default_factory=list)
+    path: str = "$"  # the record's JSON path in its file, for problems found while saving
 
     def problem(self, path: str, reason: str, level: str = "error") -> None:
         self.problems.append({"path": path, "reason": reason, "level": level})
@@ -97,7 +98,7 @@ def _known(session: Session, vocabulary: str, codes: Iterable[str]) -> set[str]:
 def map_record(session: Session, incoming: Incoming, suggest: Suggester | None = None) -> Plan:
     record, base = incoming.record or {}, incoming.path or "$"
     raw_ctid = record.get(C + "ctid")
-    plan = Plan(ctid=normalise_ctid(raw_ctid), details=reading.read_details(record))
+    plan = Plan(ctid=normalise_ctid(raw_ctid), details=reading.read_details(record), path=base)
     if raw_ctid is None:
         plan.problem(f"{base}.ceterms:ctid", "missing: every record needs a CTID (ce- and a UUID) to be matched on")
     elif plan.ctid is None:
@@ -420,7 +421,8 @@ def programs_section(session: Session, credential: Credential, plan: Plan) -> li
     for program in plan.programs:
         program = dict(program)
         if program["provider_org_id"] and program["provider_org_id"] not in allowed:
-            plan.problem("$", f"{names.get(program['provider_org_id'])} is not an education provider; "
+            plan.problem(f"{plan.path}.ceterms:preparationFrom",
+                         f"{names.get(program['provider_org_id'])} is not an education provider; "
                          f"the program {program['name']!r} names it as text", "warning")
             program["provider_org_id"], program["provider_name"] = None, names.get(program["provider_org_id"], "")
         same = [c for c in current if _program_key(c) == _program_key(program)]
