@@ -153,6 +153,19 @@ def test_harvesters_walk_every_published_credential_once(client, catalog):
     assert "/api/v1/ctdl/credentials" in client.get("/api/v1/openapi.json").get_json()["paths"]
 
 
+def test_the_stream_reads_batch_after_batch_in_id_order(database, catalog):
+    """The harvest pages and `catalog export ctdl` read through credential_records: a batch of ids
+    at a time, each after the last id of the one before (a batch of 1 here)."""
+    from catalog.ctdl.records import credential_records
+
+    with session_scope(database) as s:
+        ctids = [r["@graph"][0]["ceterms:ctid"] for r in credential_records(s, BASE, catalog["org"], batch=1)]
+        assert ctids == [catalog["ctids"]["b"], catalog["ctids"]["a"]]  # B was created first; C and D are not public
+        page = [r["@graph"][0]["ceterms:ctid"] for r in credential_records(s, BASE, catalog["org"], offset=1, limit=5,
+                                                                           batch=1)]
+        assert page == [catalog["ctids"]["a"]]
+
+
 def test_catalog_export_ctdl_writes_json_lines_and_directories(settings, catalog, tmp_path):
     env = operator_env(settings)
     lines = run_catalog(env, "export", "ctdl", "--org", str(catalog["org"]), "--out", str(tmp_path / "all.jsonl"))
