@@ -183,3 +183,21 @@ def test_catalog_export_ctdl_writes_json_lines_and_directories(settings, catalog
     assert json.loads(only.read_text())["@graph"][0]["@type"] == "ceterms:QACredentialOrganization"
     unknown = CliRunner().invoke(main, ["export", "ctdl", "--org", "No Such Org"], obj=settings)
     assert unknown.exit_code != 0 and "no organization 'No Such Org'" in unknown.output
+
+
+def test_importing_its_own_export_keeps_what_export_leaves_out(database, catalog):
+    """A's link to its organization's draft C is not exported; importing A's record back keeps it."""
+    from catalog.authoring.snapshot import section_snapshot
+    from catalog.ctdl.imports import run_import
+    from catalog.ctdl.sources import read_text
+
+    with session_scope(database) as s:
+        before = {k: section_snapshot(s.get(Credential, catalog["a"]), k) for k in ("related", "programs", "skills")}
+    record = record_of(database, catalog["a"])
+    with session_scope(database) as s:
+        report = run_import(s, s.get(Organization, catalog["org"]), read_text(json.dumps(record), "a.json"))
+    assert report["summary"]["failed"] == 0 and report["records"][0]["id"] == catalog["a"], report
+    with session_scope(database) as s:
+        after = {k: section_snapshot(s.get(Credential, catalog["a"]), k) for k in ("related", "programs", "skills")}
+    assert after == before and {"kind": "related", "credential_id": catalog["c"]} in after["related"]["related"]
+    assert record_of(database, catalog["a"]) == record

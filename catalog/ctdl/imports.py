@@ -252,7 +252,7 @@ def _without(node: dict, *keys: str) -> dict:
     return {k: v for k, v in node.items() if k not in ("@id", *keys)}
 
 
-def _ours(profile, prop: str, text: str, target: str, language: str) -> bool:
+def _ours(profile, text: str, target: str, language: str) -> bool:
     """Is `profile` a condition profile exactly as export writes it (`text`, then targets)?"""
     return isinstance(profile, dict) and set(profile) == {"@type", C + "description", target} and \
         profile["@type"] == "ceterms:ConditionProfile" and profile[C + "description"] == lang_map(text, language) \
@@ -265,7 +265,7 @@ def _map_relations(record: dict, plan: Plan, base: str, graph: Graph) -> None:
     its type, name and CIP code). A profile with anything else stays as written."""
     for kind, (prop, text) in export.RELATION_PROFILES.items():
         for i, profile in enumerate(as_list(record.get(prop))):
-            if not _ours(profile, prop, text, C + "targetCredential", graph.language):
+            if not _ours(profile, text, C + "targetCredential", graph.language):
                 continue
             items, consumed, why = [], [], None
             for target in profile[C + "targetCredential"]:
@@ -323,7 +323,7 @@ def _map_programs(record: dict, plan: Plan, base: str, graph: Graph) -> None:
     (matched to a catalog organization by name when exactly one has it)."""
     prop = C + "preparationFrom"
     for i, profile in enumerate(as_list(record.get(prop))):
-        if not _ours(profile, prop, export.PROGRAMS_TEXT, C + "targetLearningOpportunity", graph.language):
+        if not _ours(profile, export.PROGRAMS_TEXT, C + "targetLearningOpportunity", graph.language):
             continue
         programs, consumed = [], []
         for target in profile[C + "targetLearningOpportunity"]:
@@ -396,9 +396,9 @@ def related_section(session: Session, credential: Credential, plan: Plan) -> lis
     """The record's relations, in the credential's current order where it had them. Links to its
     organization's drafts (which export leaves out, as they are not public) stay."""
     current = section_snapshot(credential, "related")["related"]
-    hidden = {r.target_id for r in credential.relations if r.target_id is not None} - set(session.scalars(
-        select(Credential.id).where(Credential.id.in_([r.target_id for r in credential.relations if r.target_id]),
-                                    Credential.status == Status.published.value)))
+    linked = {r.target_id for r in credential.relations if r.target_id is not None}
+    hidden = linked - set(session.scalars(select(Credential.id).where(
+        Credential.id.in_(linked), Credential.status == Status.published.value))) if linked else set()
     pending = {_relation_key(r): r for r in plan.related}
     ordered = []
     for item in current:
