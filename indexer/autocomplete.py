@@ -30,6 +30,7 @@ from typing import Callable, Iterable
 from opensearchpy import OpenSearch
 
 from indexer import relaxed as relaxing
+from indexer import word_statistics
 from indexer.codes import looks_like_code, normalize_code
 from indexer.registry import INDICES
 
@@ -650,7 +651,10 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
     strict_total = resp["hits"]["total"]["value"]
     if needs_second_step(profile, strict_total, size, offset):
         text = text.strip()[:MAX_TEXT]
-        weights = (relaxing.word_weights(client, index, text, timeout, profile.head_factor)
+        # The strict hits name the index behind the alias, which keys the word statistics.
+        hits = resp["hits"]["hits"]
+        weights = (word_statistics.word_weights(client, index, text, timeout, profile.head_factor,
+                                                hint=hits[0].get("_index") if hits else None)
                    if wants_weights(profile, text, strict_total) else None)
         body = build_autocomplete_query(text, size, target, exclude, offset, relaxed=True, weights=weights,
                                         typos=strict_total == 0)
