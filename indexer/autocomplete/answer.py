@@ -1,0 +1,132 @@
+"""Autocomplete's answer: the hits as a short list, each saying how it matched (which tier, which
+alternate title, example or crosswalked occupation, and for credentials which topic).
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from indexer import relaxed as relaxing
+from indexer.autocomplete.profiles import TARGETS, TOPIC_NAMES, TOPICS, Profile
+from indexer.autocomplete.query import MARK_END, MARK_START
+from indexer.autocomplete.tiers import Tier, fold
+
+_MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}")
+
+
+def best_alternate(fragments: Iterable[str], text: str) -> str | None:
+    """The alternate title to show beside the label: the one equal to the text, else the one
+    that starts with it, else the one with most of it highlighted, shortest first."""
+    typed = fold(text)
+    candidates = []
+    for fragment in fragments:
+        value = fragment.replace(MARK_START, "").replace(MARK_END, "")
+        folded = fold(value)
+        marked = sum(len(m) for m in _MARKED.findall(fragment))
+        rank = (folded != typed, not folded.startswith(typed), -marked, len(value))
+        candidates.append((rank, value))
+    return min(candidates)[1] if candidates else None
+
+
+def winning_tier(hit: dict, profile: Profile) -> Tier | None:
+    """The highest tier among those a hit matched: the one that ranked it."""
+    tiers = [profile.tier(name) for name in hit.get("matched_queries", [])]
+    return max((tier for tier in tiers if tier is not None), key=lambda tier: tier.boost, default=None)
+
+
+def _shows(hit: dict, profile: Profile) -> set[str]:
+    """What the hit's matching clauses matched on; a weighted tier's inner clauses say it after
+    the colon (`most_words:alt`)."""
+    tiers = [(name, profile.tier(name)) for name in hit.get("matched_queries", [])]
+    tiers = [(name, tier) for name, tier in tiers if tier is not None]
+    # A label that holds only some of the words ("first" in "first response", whose alternative
+    # label is "first aid") did not make the match when a whole alternative label did.
+    whole = [(name, tier) for name, tier in tiers if tier.how not in ("most", "weighted")] or tiers
+    return {name.split(":", 1)[1] if ":" in name else tier.shows for name, tier in whole
+            if ":" in name or tier.how != "weighted"}
+
+
+def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
+    """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
+    shows = _shows(hit, profile) - set(TOPICS)
+    if "label" in shows or not shows:
+        return None
+    if "code" in shows:
+        return hit["_source"].get("code") or hit["_id"]
+    if shows <= {"occupation", "occupation_alt"}:
+        entry = crosswalk_via(hit, text)
+        if entry is None or "occupation_alt" not in shows:
+            return None
+        words = relaxing.clean_text(text)
+        return best_alternate(mark_typed_words(entry["alt"], words), words) if entry["alt"] else None
+    sources = profile.alternate_source or (("alt_labels",) if "alt_labels" in hit["_source"] else ())
+    if sources:
+        values = [v for field in sources for v in hit["_source"].get(field) or []]
+        return best_alternate(mark_typed_words(values, text), text)
+    fragments = [f for field in profile.alternate_fields for f in hit.get("highlight", {}).get(field, [])]
+    return best_alternate(fragments, text)
+
+
+def crosswalk_via(hit: dict, text: str) -> dict | None:
+    """The occupation a programme was found through: of those it leads to, the one whose title or
+    alternate titles share most of the typed words."""
+    typed = [w[:max(_STEM_KEEP, len(w) - 3)] for w in relaxing.clean_text(text).split()]
+
+    def shared(value: str) -> int:
+        words = fold(value).split()
+        return sum(any(w.startswith(stem) or stem.startswith(w or "\0") for w in words) for stem in typed)
+
+    entries = hit["_source"].get("crosswalk") or []
+    scored = [(max([shared(entry["label"])] + [shared(alt) for alt in entry["alt"]]), -i, entry)
+              for i, entry in enumerate(entries)]
+    best = max(scored, default=None, key=lambda row: row[:2])
+    return best[2] if best and best[0] > 0 else None
+
+
+# A typed word "matches" a word of an alternative label that starts with its first letters (all
+# but a suffix of up to three, keeping four): "planning" marks "plan", "welder" marks "welding".
+_STEM_KEEP = 4
+
+
+def mark_typed_words(values: Iterable[str], text: str) -> list[str]:
+    """`values` that share a word with `text`, with those words marked as a highlighter would mark
+    them, for best_alternate; a value that shares none is left out."""
+    stems = [w[:max(_STEM_KEEP, len(w) - 3)] for w in fold(text).split()]
+    marked = []
+    for value in values:
+        words = value.split()
+        hits = [any(fold(word).startswith(stem) or stem.startswith(fold(word) or "\0") for stem in stems)
+                for word in words]
+        if any(hits):
+            marked.append(" ".join(f"{MARK_START}{w}{MARK_END}" if hit else w for w, hit in zip(words, hits)))
+    return marked or list(values)[:1]
+
+
+def parse_autocomplete_response(resp: dict, text: str, target: str = "occupations") -> list[dict]:
+    profile = TARGETS[target]
+    items = []
+    for hit in resp["hits"]["hits"]:
+        item = profile.item(hit)
+        item["matched"] = matched_on(hit, profile, text)
+        tier = winning_tier(hit, profile)
+        item["tier"] = tier.name if tier else None
+        item["relaxed"] = tier is not None and tier in profile.relaxed
+        via = crosswalk_via(hit, text) if _shows(hit, profile) <= {"occupation", "occupation_alt"} else None
+        item["via"] = via["label"] if via else None
+        if any(tier.shows in TOPICS for tier in profile.tiers):
+            item["about"] = about(hit, profile, text)
+        items.append(item)
+    return items
+
+
+def about(hit: dict, profile: Profile, text: str) -> str | None:
+    """How a credential found by its topic matched ("occupation: Heavy and Tractor-Trailer Truck
+    Drivers", "keyword: HazMat", "description"); None when its name or an alternate name did."""
+    tiers = [t for t in (profile.tier(name) for name in hit.get("matched_queries", [])) if t is not None]
+    if not tiers or any(tier.shows not in TOPICS for tier in tiers):
+        return None
+    best = max(tiers, key=lambda tier: tier.boost)
+    if best.shows == "description":
+        return "description"
+    value = best_alternate(hit.get("highlight", {}).get(best.field, []), text)
+    return f"{TOPIC_NAMES[best.shows]}: {value}" if value else TOPIC_NAMES[best.shows]
