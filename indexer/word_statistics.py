@@ -36,7 +36,6 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from threading import Lock
 
 from opensearchpy import NotFoundError, OpenSearch, TransportError
 
@@ -54,6 +53,7 @@ MAX_WORDS = 200_000
 MAX_UNKNOWN = 20_000        # words learnt after the build, per index
 MAX_INDICES = 8             # generations kept; an old one is simply evicted
 ALIAS_SECONDS = 5.0
+FILL_WAIT_SECONDS = 60.0    # how long `wait` waits for a fill another thread started
 SCROLL_SIZE = 1000
 
 # Where the index's standard tokenizer and relaxed.fold could cut a text differently: a dot, a
@@ -95,6 +95,7 @@ class IndexStatistics:
     words: dict[str, Entry] = field(default_factory=dict)
     unknown: relaxed._Cache = field(default_factory=lambda: relaxed._Cache(MAX_UNKNOWN))
     counted: bool = False
+    filled: threading.Event = field(default_factory=threading.Event, repr=False)  # set once `fill` ended
 
     @classmethod
     def build(cls, client: OpenSearch, index: str) -> "IndexStatistics":
@@ -219,7 +220,7 @@ class _Registry:
     """Statistics per concrete index (built once, under a lock per index), and alias -> concrete."""
 
     def __init__(self):
-        self.lock = Lock()
+        self.lock = threading.Lock()
         self.statistics: dict[str, IndexStatistics] = {}
         self.aliases: dict[str, tuple[str, float]] = {}
 
@@ -251,6 +252,8 @@ class _Registry:
             _fill(client, stats)
         elif fresh:
             threading.Thread(target=_fill, args=(client, stats), name=f"word-statistics {index}", daemon=True).start()
+        elif wait:
+            stats.filled.wait(FILL_WAIT_SECONDS)
         return stats
 
     def forget(self) -> None:
@@ -266,6 +269,8 @@ def _fill(client: OpenSearch, stats: IndexStatistics) -> None:
     except TransportError as exc:  # the index went away, or the node is busy: stay with look-ups
         log.warning("word statistics of %s not read: %s", stats.index, exc)
         return
+    finally:
+        stats.filled.set()
     log.info("word statistics of %s: %d words in %.0f ms", stats.index, len(stats.words),
              (time.monotonic() - started) * 1000)
 
