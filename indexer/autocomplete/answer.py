@@ -4,6 +4,7 @@ alternate title, example or crosswalked occupation, and for credentials which to
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 from indexer import relaxed as relaxing
@@ -14,6 +15,18 @@ from indexer.autocomplete.tiers import Tier, fold
 _MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}")
 
 
+@lru_cache(maxsize=100_000)
+def _folded(text: str) -> str:
+    """fold(text), remembered: the same alternate titles and their words are read on every answer
+    (an occupation has up to a few hundred), and folding them each time was most of its cost."""
+    return fold(text)
+
+
+@lru_cache(maxsize=100_000)
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_folded(text).split())
+
+
 def best_alternate(fragments: Iterable[str], text: str) -> str | None:
     """The alternate title to show beside the label: the one equal to the text, else the one
     that starts with it, else the one with most of it highlighted, shortest first."""
@@ -21,7 +34,7 @@ def best_alternate(fragments: Iterable[str], text: str) -> str | None:
     candidates = []
     for fragment in fragments:
         value = fragment.replace(MARK_START, "").replace(MARK_END, "")
-        folded = fold(value)
+        folded = _folded(value)
         marked = sum(len(m) for m in _MARKED.findall(fragment))
         rank = (folded != typed, not folded.startswith(typed), -marked, len(value))
         candidates.append((rank, value))
@@ -46,15 +59,19 @@ def _shows(hit: dict, profile: Profile) -> set[str]:
             if ":" in name or tier.how != "weighted"}
 
 
-def matched_on(hit: dict, profile: Profile, text: str) -> str | None:
-    """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched."""
+_NOT_GIVEN = object()
+
+
+def matched_on(hit: dict, profile: Profile, text: str, via=_NOT_GIVEN) -> str | None:
+    """What to show after the arrow ("RN -> Registered Nurses"), or None when the label matched.
+    `via`: crosswalk_via(hit, text), when the caller has it already."""
     shows = _shows(hit, profile) - set(TOPICS)
     if "label" in shows or not shows:
         return None
     if "code" in shows:
         return hit["_source"].get("code") or hit["_id"]
     if shows <= {"occupation", "occupation_alt"}:
-        entry = crosswalk_via(hit, text)
+        entry = crosswalk_via(hit, text) if via is _NOT_GIVEN else via
         if entry is None or "occupation_alt" not in shows:
             return None
         words = relaxing.clean_text(text)
@@ -72,9 +89,21 @@ def crosswalk_via(hit: dict, text: str) -> dict | None:
     alternate titles share most of the typed words."""
     typed = [w[:max(_STEM_KEEP, len(w) - 3)] for w in relaxing.clean_text(text).split()]
 
+    stems_of: dict[str, int] = {}  # which typed stems a word matches (bit i: stem i), once per word
+
+    def matching(word: str) -> int:
+        found = stems_of.get(word)
+        if found is None:
+            found = stems_of[word] = sum(1 << i for i, stem in enumerate(typed)
+                                         if word.startswith(stem) or stem.startswith(word or "\0"))
+        return found
+
     def shared(value: str) -> int:
-        words = fold(value).split()
-        return sum(any(w.startswith(stem) or stem.startswith(w or "\0") for w in words) for stem in typed)
+        """How many of the typed stems a word of `value` matches."""
+        mask = 0
+        for word in _words(value):
+            mask |= matching(word)
+        return bin(mask).count("1")
 
     entries = hit["_source"].get("crosswalk") or []
     scored = [(max([shared(entry["label"])] + [shared(alt) for alt in entry["alt"]]), -i, entry)
@@ -92,11 +121,19 @@ def mark_typed_words(values: Iterable[str], text: str) -> list[str]:
     """`values` that share a word with `text`, with those words marked as a highlighter would mark
     them, for best_alternate; a value that shares none is left out."""
     stems = [w[:max(_STEM_KEEP, len(w) - 3)] for w in fold(text).split()]
+    seen: dict[str, bool] = {}  # each distinct word of the values is compared with the stems once
+
+    def shares(word: str) -> bool:
+        found = seen.get(word)
+        if found is None:
+            folded = _folded(word)
+            found = seen[word] = any(folded.startswith(stem) or stem.startswith(folded or "\0") for stem in stems)
+        return found
+
     marked = []
     for value in values:
         words = value.split()
-        hits = [any(fold(word).startswith(stem) or stem.startswith(fold(word) or "\0") for stem in stems)
-                for word in words]
+        hits = [shares(word) for word in words]
         if any(hits):
             marked.append(" ".join(f"{MARK_START}{w}{MARK_END}" if hit else w for w, hit in zip(words, hits)))
     return marked or list(values)[:1]
@@ -107,11 +144,11 @@ def parse_autocomplete_response(resp: dict, text: str, target: str = "occupation
     items = []
     for hit in resp["hits"]["hits"]:
         item = profile.item(hit)
-        item["matched"] = matched_on(hit, profile, text)
+        via = crosswalk_via(hit, text) if _shows(hit, profile) <= {"occupation", "occupation_alt"} else None
+        item["matched"] = matched_on(hit, profile, text, via)
         tier = winning_tier(hit, profile)
         item["tier"] = tier.name if tier else None
         item["relaxed"] = tier is not None and tier in profile.relaxed
-        via = crosswalk_via(hit, text) if _shows(hit, profile) <= {"occupation", "occupation_alt"} else None
         item["via"] = via["label"] if via else None
         if any(tier.shows in TOPICS for tier in profile.tiers):
             item["about"] = about(hit, profile, text)
