@@ -54,6 +54,9 @@ MAX_UNKNOWN = 20_000        # words learnt after the build, per index
 MAX_INDICES = 8             # generations kept; an old one is simply evicted
 ALIAS_SECONDS = 5.0
 FILL_WAIT_SECONDS = 60.0    # how long `wait` waits for a fill another thread started
+# The fill runs off the request path, with the web client: its requests may take longer than a
+# person would wait.
+FILL_TIMEOUT = 30.0
 SCROLL_SIZE = 1000
 
 # Where the index's standard tokenizer and relaxed.fold could cut a text differently: a dot, a
@@ -112,7 +115,8 @@ class IndexStatistics:
         docs = [words[i:i + WORDS_PER_DOC] for i in range(0, len(words), WORDS_PER_DOC)]
         for start in range(0, len(docs), DOCS_PER_REQUEST):
             batch = docs[start:start + DOCS_PER_REQUEST]
-            answer = client.mtermvectors(index=self.index, body={"docs": [_analysis_request(chunk) for chunk in batch]})
+            answer = client.mtermvectors(index=self.index, body={"docs": [_analysis_request(chunk) for chunk in batch]},
+                                         request_timeout=FILL_TIMEOUT)
             for chunk, vectors in zip(batch, answer["docs"]):
                 table.update(_entries(chunk, vectors))
                 self._count(vectors)
@@ -192,7 +196,7 @@ def _source_words(client: OpenSearch, index: str) -> set[str]:
     """Every folded word of the texts that feed `words`, read with one scroll over the index."""
     words: set[str] = set()
     resp = client.search(index=index, scroll="1m", body={"size": SCROLL_SIZE, "_source": list(SOURCE_FIELDS),
-                                                         "query": {"match_all": {}}})
+                                                         "query": {"match_all": {}}}, request_timeout=FILL_TIMEOUT)
     scroll_id = resp.get("_scroll_id")
     try:
         while resp["hits"]["hits"]:
@@ -202,7 +206,7 @@ def _source_words(client: OpenSearch, index: str) -> set[str]:
                     for value in [values] if isinstance(values, str) else values:
                         if isinstance(value, str):
                             words.update(relaxed.fold(value).split())
-            resp = client.scroll(scroll_id=scroll_id, scroll="1m")
+            resp = client.scroll(scroll_id=scroll_id, scroll="1m", request_timeout=FILL_TIMEOUT)
             scroll_id = resp.get("_scroll_id", scroll_id)
     finally:
         if scroll_id:
