@@ -58,6 +58,7 @@ FILL_WAIT_SECONDS = 60.0    # how long `wait` waits for a fill another thread st
 # person would wait.
 FILL_TIMEOUT = 30.0
 SCROLL_SIZE = 1000
+RETRY_SECONDS = 60.0        # after a failed fill, before the next try
 
 # Where the index's standard tokenizer and relaxed.fold could cut a text differently: a dot, a
 # colon or an underscore inside a word ("U.S", "a:b", "a_b"), a comma inside a number ("1,000").
@@ -99,6 +100,7 @@ class IndexStatistics:
     unknown: relaxed._Cache = field(default_factory=lambda: relaxed._Cache(MAX_UNKNOWN))
     counted: bool = False
     filled: threading.Event = field(default_factory=threading.Event, repr=False)  # set once `fill` ended
+    retry_at: float = 0.0  # when a failed fill may be tried again (time.monotonic), 0 when none failed
 
     @classmethod
     def build(cls, client: OpenSearch, index: str) -> "IndexStatistics":
@@ -221,7 +223,7 @@ def _source_words(client: OpenSearch, index: str) -> set[str]:
 
 
 class _Registry:
-    """Statistics per concrete index (built once, under a lock per index), and alias -> concrete."""
+    """Statistics per concrete index (read once, by one background thread), and alias -> concrete."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -252,9 +254,13 @@ class _Registry:
                 stats = self.statistics[index] = IndexStatistics(index)
                 while len(self.statistics) > MAX_INDICES:
                     self.statistics.pop(next(iter(self.statistics)))
+            # The last fill failed (a busy node, a timeout): try again, once per RETRY_SECONDS.
+            again = not fresh and bool(stats.retry_at) and time.monotonic() > stats.retry_at
+            if again:
+                stats.retry_at = 0.0
         if fresh and wait:
             _fill(client, stats)
-        elif fresh:
+        elif fresh or again:
             threading.Thread(target=_fill, args=(client, stats), name=f"word-statistics {index}", daemon=True).start()
         elif wait:
             stats.filled.wait(FILL_WAIT_SECONDS)
@@ -270,8 +276,9 @@ def _fill(client: OpenSearch, stats: IndexStatistics) -> None:
     started = time.monotonic()
     try:
         stats.fill(client)
-    except TransportError as exc:  # the index went away, or the node is busy: stay with look-ups
-        log.warning("word statistics of %s not read: %s", stats.index, exc)
+    except TransportError as exc:  # the index went away, or the node is busy: look words up meanwhile
+        log.warning("word statistics of %s not read (again in %.0f s): %s", stats.index, RETRY_SECONDS, exc)
+        stats.retry_at = time.monotonic() + RETRY_SECONDS
         return
     finally:
         stats.filled.set()

@@ -143,3 +143,14 @@ def test_entries_map_terms_back_to_the_words_they_came_from():
     nurs = relaxed.TermStatistics("nurs", 3, 2)
     assert word_statistics._entries(words, vectors) == {
         "nurse": (nurs,), "of": (), "nursing": (nurs,), "xyzzy": (relaxed.TermStatistics("xyzzi", 0, 0),)}
+
+
+def test_a_failed_read_leaves_look_ups_and_is_tried_again_later(tiny, monkeypatch):
+    client, prefix = tiny
+    registry = word_statistics._Registry()
+    stats = registry.for_index(client, f"{prefix}missing", wait=True)
+    assert stats.words == {} and stats.retry_at > 0
+    monkeypatch.setattr(stats, "retry_at", 1e-9)  # the time is up: the next request reads again
+    assert registry.for_index(client, f"{prefix}missing") is stats
+    # Reset when the new read started (0), or already failed again and set a new time.
+    assert stats.retry_at == 0.0 or stats.retry_at > 1e-9
