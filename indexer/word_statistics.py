@@ -9,7 +9,7 @@ Those figures only change when the vocabulary is rebuilt, so here they are read 
 
   * The first request that needs an index's statistics starts `IndexStatistics.fill` in a
     background thread: it reads every word of the texts that feed `words` (labels, alternate and
-    hidden labels, crosswalked occupation titles), and has the index analyse and count them in a
+    hidden labels, crosswalked occupation titles: whatever the mapping copies there), and has the index analyse and count them in a
     few batched `_mtermvectors` requests: folded word -> (term, doc_freq, own_freq). A few thousand
     concepts give some ten thousand words, a few MB at most (MAX_WORDS bounds it); it takes
     0.3-2 s, and no request waits for it.
@@ -44,7 +44,7 @@ from indexer.relaxed import OWN_WORDS_FIELD, WORDS_FIELD, TermStatistics, WordWe
 
 log = logging.getLogger(__name__)
 
-# The fields whose values are copied into `words` (mappings/vocabulary/vocabulary-v3.json).
+# Used when the mapping cannot be read: the fields copied into `words` in mappings/vocabulary/.
 SOURCE_FIELDS = ("label", "alt_labels", "hidden_labels", "occupation_titles", "occupation_alt_titles")
 # Words per artificial document of the build's _mtermvectors, and documents per request.
 WORDS_PER_DOC = 2000
@@ -194,16 +194,33 @@ def _word_at(starts: dict[int, str], offset: int) -> str | None:
     return starts.get(offset)
 
 
+def copied_into_words(client: OpenSearch, index: str) -> tuple[str, ...]:
+    """The top-level fields of `index` whose values its mapping copies into `words`."""
+    try:
+        mappings = client.indices.get_mapping(index=index, request_timeout=FILL_TIMEOUT)
+    except TransportError:
+        return SOURCE_FIELDS
+    fields = set()
+    for body in mappings.values():
+        for name, spec in body.get("mappings", {}).get("properties", {}).items():
+            copy_to = spec.get("copy_to") or []
+            if WORDS_FIELD in ([copy_to] if isinstance(copy_to, str) else copy_to):
+                fields.add(name)
+    return tuple(sorted(fields)) or SOURCE_FIELDS
+
+
 def _source_words(client: OpenSearch, index: str) -> set[str]:
-    """Every folded word of the texts that feed `words`, read with one scroll over the index."""
+    """Every folded word of the texts that feed `words`, read with one scroll over the index. (A
+    word missed here is only looked up later, when typed: the table is a cache, never the truth.)"""
     words: set[str] = set()
-    resp = client.search(index=index, scroll="1m", body={"size": SCROLL_SIZE, "_source": list(SOURCE_FIELDS),
+    fields = copied_into_words(client, index)
+    resp = client.search(index=index, scroll="1m", body={"size": SCROLL_SIZE, "_source": list(fields),
                                                          "query": {"match_all": {}}}, request_timeout=FILL_TIMEOUT)
     scroll_id = resp.get("_scroll_id")
     try:
         while resp["hits"]["hits"]:
             for hit in resp["hits"]["hits"]:
-                for name in SOURCE_FIELDS:
+                for name in fields:
                     values = hit["_source"].get(name) or []
                     for value in [values] if isinstance(values, str) else values:
                         if isinstance(value, str):
