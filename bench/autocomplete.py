@@ -10,7 +10,9 @@ indexer.autocomplete.suggest (the endpoint's one or two requests, without Flask 
 last, as the baseline, through the query autocomplete sent before the relaxed tiers
 (bench/previous_autocomplete.py: one request, strict tiers and typos). It prints client-side
 p50/p95/p99, achieved throughput, OpenSearch's own `took`, endpoint/raw ratios, the baseline's
-figures and how many requests ran the relaxed tiers.
+figures and how many requests ran the relaxed tiers. The relaxed tiers' word statistics are read
+once per index and process, in the background (indexer/word_statistics.py); the warm-up covers
+that, and the figures say how many words they hold.
 
     .venv/bin/python bench/autocomplete.py                 # builds a sandbox catalog, drops it after
     .venv/bin/python bench/autocomplete.py --prefix catalog- --rate 50 --seconds 20
@@ -36,6 +38,7 @@ from bench import previous_autocomplete  # noqa: E402
 from bench.load import (add_load_arguments, drive, endpoint_then_raw, rates_of, ratio_table, report,  # noqa: E402
                         serving, session_per_thread, summary)
 from bench.sandbox import sandbox_catalog  # noqa: E402
+from indexer import word_statistics  # noqa: E402
 from indexer.autocomplete import suggest  # noqa: E402
 from indexer.client import web_client  # noqa: E402
 from indexer.registry import INDICES  # noqa: E402
@@ -140,6 +143,9 @@ def main() -> None:
                                  "raw suggest() (1-2 searches)")
                 b = summary("baseline: previous query, raw", before.latencies_ms)
                 summary("OpenSearch took (baseline run)", before.took_ms)
+                stats = word_statistics.statistics(client, index)
+                print(f"  word statistics of {stats.index} (raw run's process): {len(stats.words)} words read once, "
+                      f"{len(stats.unknown.items)} more looked up since")
                 measured = relaxed_runs[-len(texts):]
                 print(f"  relaxed tiers ran for {sum(measured)} of {len(measured)} endpoint requests "
                       f"({sum(measured) / max(len(measured), 1):.0%}); the rest were answered by the strict tiers alone")

@@ -53,7 +53,7 @@ from indexer.autocomplete import (  # noqa: E402
     needs_second_step,
     wants_weights,
 )
-from indexer.relaxed import term_vectors_request, weights_from_term_vectors  # noqa: E402
+from indexer import word_statistics  # noqa: E402
 from indexer.client import bulk_client  # noqa: E402
 from indexer.registry import INDICES, VOCABULARIES  # noqa: E402
 
@@ -140,8 +140,8 @@ def ranked_codes(client, index: str, texts: list[str], build) -> list[list[str]]
 def suggested_codes(client, prefix: str, vocabulary: str, texts: list[str]) -> tuple[list[list[str]], list[bool]]:
     """What indexer.autocomplete.suggest answers, batched: the strict step for every text in
     msearch batches, then, for the texts whose page it left short (needs_second_step), the word
-    weights (one _mtermvectors) and the relaxed step. Returns the ranked codes and, per text,
-    whether the relaxed step ran."""
+    weights (indexer.word_statistics, as suggest() has them) and the relaxed step. Returns the
+    ranked codes and, per text, whether the relaxed step ran."""
     index = INDICES[vocabulary].alias(prefix)
     profile = PROFILES[vocabulary]
     strict = ranked_codes(client, index, texts, lambda text: build_autocomplete_query(text, DEPTH, vocabulary))
@@ -151,11 +151,11 @@ def suggested_codes(client, prefix: str, vocabulary: str, texts: list[str]) -> t
     weights: dict[int, list] = {}
     weighed = [i for i in second if wants_weights(profile, texts[i].strip()[:MAX_TEXT], len(strict[i]))]
     if weighed:
-        for start in range(0, len(weighed), BATCH):
-            chunk = weighed[start:start + BATCH]
-            docs = [{"_index": index, **term_vectors_request(texts[i].strip()[:MAX_TEXT])} for i in chunk]
-            for i, vectors in zip(chunk, client.mtermvectors(body={"docs": docs})["docs"]):
-                weights[i] = weights_from_term_vectors(texts[i].strip()[:MAX_TEXT], vectors, profile.head_factor)
+        # The same statistics suggest() uses: read once for the index, words it lacks asked once.
+        word_statistics.statistics(client, index, wait=True)
+        for i in weighed:
+            weights[i] = word_statistics.word_weights(client, index, texts[i].strip()[:MAX_TEXT],
+                                                      head_factor=profile.head_factor)
     bodies = {i: build_autocomplete_query(texts[i], DEPTH, vocabulary, relaxed=True, weights=weights.get(i),
                                           typos=not strict[i]) for i in second}
     relaxed_codes = ranked_bodies(client, index, [bodies[i] for i in second])

@@ -105,36 +105,68 @@ def idf(doc_freq: int, doc_count: int) -> float:
     return math.log(1 + (doc_count - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
-def weights_from_term_vectors(text: str, vectors: dict, head_factor: float = HEAD_FACTOR) -> list[WordWeight]:
-    """Word weights for `text` from a term vectors answer about it (see word_weights). A word's
-    informativeness is counted among the concepts' own texts (`own_words`), or, for a word only
-    the crosswalked occupations use ("java" for programmes), among everything (`words`). Words the
-    vocabulary does not use at all are left out: they cannot match, so they cannot count."""
-    fields = vectors.get("term_vectors", {})
-    words, own = fields.get(WORDS_FIELD), fields.get(OWN_WORDS_FIELD) or {}
-    if not words:
-        return []
-    doc_count = words.get("field_statistics", {}).get("doc_count", 0)
-    own_count = own.get("field_statistics", {}).get("doc_count", 0)
-    found = []
-    for term, stats in words.get("terms", {}).items():
-        doc_freq = stats.get("doc_freq", 0)
-        if not doc_freq or not doc_count:
+@dataclass(frozen=True)
+class TermStatistics:
+    """What the index knows of one analysed word: in how many concepts' texts it occurs (`doc_freq`,
+    field `words`) and in how many concepts' own labels (`own_freq`, field `own_words`)."""
+
+    term: str
+    doc_freq: int
+    own_freq: int
+
+
+def weights_from_terms(text: str, found: list[tuple[TermStatistics, list[str]]], doc_count: int, own_count: int,
+                       head_factor: float = HEAD_FACTOR) -> list[WordWeight]:
+    """Word weights for `text` from the statistics of its analysed words: `found` holds, in term
+    order, each term of the text with the folded words typed for it. A word's informativeness is
+    counted among the concepts' own texts (`own_words`), or, for a word only the crosswalked
+    occupations use ("java" for programmes), among everything (`words`). Words the vocabulary does
+    not use at all are left out: they cannot match, so they cannot count."""
+    known_terms = []
+    for stats, typed in found:
+        if not stats.doc_freq or not doc_count:
             continue
-        own_freq = own.get("terms", {}).get(term, {}).get("doc_freq", 0)
-        informative = idf(own_freq, own_count) if own_freq and own_count else idf(doc_freq, doc_count)
-        typed = [fold(text[t["start_offset"]:t["end_offset"]]) for t in stats.get("tokens", []) if "start_offset" in t]
-        found.append((term, informative, typed))
+        informative = (idf(stats.own_freq, own_count) if stats.own_freq and own_count
+                       else idf(stats.doc_freq, doc_count))
+        known_terms.append((stats.term, informative, typed))
     candidates = head_words(text)
-    known = {w for _, _, typed in found for w in typed}
+    known = {w for _, _, typed in known_terms for w in typed}
     heads = [w for w in candidates if w in known][-1:]
     out = []
-    for term, informative, typed in found:
+    for term, informative, typed in known_terms:
         noise = bool(typed) and all(is_noise(w) for w in typed)
         head = any(w in heads for w in typed)
         weight = informative * (head_factor if head else 1.0) * (NOISE_FACTOR if noise else 1.0)
         out.append(WordWeight(term, weight, head, noise))
     return out
+
+
+def field_counts(vectors: dict) -> tuple[int, int]:
+    """The number of concepts with a `words` and with an `own_words` text, from a term vectors answer."""
+    fields = vectors.get("term_vectors", {})
+    return tuple(fields.get(name, {}).get("field_statistics", {}).get("doc_count", 0)
+                 for name in (WORDS_FIELD, OWN_WORDS_FIELD))
+
+
+def terms_from_term_vectors(text: str, vectors: dict) -> list[tuple[TermStatistics, list[str]]]:
+    """The terms of a term vectors answer about `text`, in term order, each with its statistics and
+    the folded words it was analysed from (by offset)."""
+    fields = vectors.get("term_vectors", {})
+    words, own = fields.get(WORDS_FIELD) or {}, fields.get(OWN_WORDS_FIELD) or {}
+    found = []
+    for term, stats in words.get("terms", {}).items():
+        own_freq = own.get("terms", {}).get(term, {}).get("doc_freq", 0)
+        typed = [fold(text[t["start_offset"]:t["end_offset"]]) for t in stats.get("tokens", []) if "start_offset" in t]
+        found.append((TermStatistics(term, stats.get("doc_freq", 0), own_freq), typed))
+    return found
+
+
+def weights_from_term_vectors(text: str, vectors: dict, head_factor: float = HEAD_FACTOR) -> list[WordWeight]:
+    """Word weights for `text` from a term vectors answer about it (see word_weights)."""
+    if not vectors.get("term_vectors", {}).get(WORDS_FIELD):
+        return []
+    doc_count, own_count = field_counts(vectors)
+    return weights_from_terms(text, terms_from_term_vectors(text, vectors), doc_count, own_count, head_factor)
 
 
 class _Cache:

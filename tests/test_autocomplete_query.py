@@ -294,3 +294,15 @@ def test_parse_concepts_and_credentials():
     assert parse_autocomplete_response(resp, "cdl", "credentials") == [
         {"id": "42", "code": "license", "label": "Commercial Driver's License Class A", "scheme": "credentials",
          "matched": "CDL-A", "about": None, "tier": "alt_words", "relaxed": False, "via": None}]
+
+
+def test_mark_typed_words_quick_filter_keeps_every_value_a_word_by_word_check_would_mark():
+    # mark_typed_words skips titles in one regex search first; that must never drop a title that
+    # shares a word either way: starting with a typed stem, or being the start of one ("a", "reg").
+    values = ["Technician A", "Registered Nurse", "Reg Nurse", "Ward Clerk", "Nurse-Midwife", "O'Registrar"]
+    assert mark_typed_words(values, "registered assistant") == [
+        f"Technician {MARK_START}A{MARK_END}", f"{MARK_START}Registered{MARK_END} Nurse",
+        f"{MARK_START}Reg{MARK_END} Nurse"]
+    # The filter lets "Nurse-Midwife" through (its folded words include "midwife"), the word-by-word
+    # check does not ("nurse midwife" is one word of the title): as before, nothing is marked.
+    assert mark_typed_words(values, "midwife") == values[:1]
