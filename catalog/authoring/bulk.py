@@ -108,7 +108,8 @@ class BatchWrites(service.Writes):
 
 
 def _validate(session: Session, change: Change, known: service.Known) -> bool:
-    credential = change.credential or service.new_credential(change.org_id)
+    # A new one is made once: validating again (after before_write) keeps it.
+    credential = change.credential or change.saved or service.new_credential(change.org_id)
     try:
         if change.credential is not None and credential.status == Status.archived.value:
             raise service.ArchivedError(credential)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store.ids import parse_id
 from store.models import (
@@ -346,10 +347,14 @@ def put_sections(session: Session, user: User | None, credential: Credential, cl
 
 def new_credential(org_id: int) -> Credential:
     # Empty collections from the start: a new credential has none, and reading one would
-    # otherwise cost a query each once it is flushed (bulk imports create thousands). Not notes:
-    # add_note adds them by credential id, so that collection must load from the database.
-    return Credential(org_id=org_id, name="", revision=0, status=Status.draft.value, occupations=[],
-                      sectors=[], cips=[], relations=[], skills=[], custom_levels=[], programs=[])
+    # otherwise cost a query each once it is flushed (bulk imports create thousands). Set as
+    # loaded, not assigned: assigning fires collection events that cost more than the rest of the
+    # constructor. Not notes: add_note adds them by credential id, so that collection must load
+    # from the database.
+    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value)
+    for collection in ("occupations", "sectors", "cips", "relations", "skills", "custom_levels", "programs"):
+        set_committed_value(credential, collection, [])
+    return credential
 
 
 def put_created(session: Session, user: User | None, credential: Credential, cleaned_details: dict,

@@ -328,6 +328,7 @@ class TableSource(Source):
             targets[cid] = name
         self.known = ImportKnown(session, self.book, self.org_by_id, targets)
         self.seen: dict[str, int] = {}
+        self.blank = authoring.new_credential(self.org_id)
 
     def remember(self):
         return dict(self.existing), dict(self.orgs), dict(self.org_by_id)
@@ -372,7 +373,7 @@ class TableSource(Source):
     def _change(self, row: _Row, credential: Credential | None) -> bulk.Change:
         record, draft = row.record, row.draft
         mapped = {f for f, _c, _v in record.cells}
-        current = credential or authoring.new_credential(self.org_id)
+        current = credential or self.blank  # a new credential's sections are empty
         if credential is None:
             saves = [{"details": draft.details}]
         else:
