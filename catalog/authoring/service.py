@@ -8,6 +8,7 @@ the save is refused with what they changed, never silently overwritten.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,6 +93,9 @@ class Known:
         codes = {c for c in codes if isinstance(c, str) and len(c) <= 64 and not v.UNSTORABLE.search(c)}
         if not codes:
             return set()
+        every = self.session.info.get(EVERY_CODE, {}).get(vocabulary)
+        if every is not None:  # an import loaded them all (every_code)
+            return codes & every
         scheme = bound_scheme(self.session, vocabulary)
         return {code for batch in _batches(codes) for code in self.session.scalars(
             select(Concept.code).join(Scheme).where(Scheme.name == scheme, Concept.code.in_(batch))
@@ -124,6 +128,27 @@ class Known:
                 )
             ).all())
         return targets
+
+
+EVERY_CODE = "authoring_every_code"  # session.info key: vocabulary -> frozenset of its codes
+
+
+@contextmanager
+def every_code(session: Session, vocabularies=("occupations", "sectors", "programs", "skills")):
+    """Within the block, Known.codes answers from every code of the bound schemes, read once
+    (one query per vocabulary), instead of a query or two per lookup: an import of thousands
+    of records looks codes up a few times each."""
+    loaded = {vocabulary: frozenset(session.scalars(select(Concept.code).join(Scheme).where(
+        Scheme.name == bound_scheme(session, vocabulary)))) for vocabulary in vocabularies}
+    outer = session.info.get(EVERY_CODE)
+    session.info[EVERY_CODE] = loaded
+    try:
+        yield
+    finally:
+        if outer is None:
+            session.info.pop(EVERY_CODE, None)
+        else:
+            session.info[EVERY_CODE] = outer
 
 
 def may_provide(org: Organization, own_org_id: int) -> bool:

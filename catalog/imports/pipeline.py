@@ -273,17 +273,18 @@ def run_batches(session: Session, source: Source, records: Iterable, options: Im
         return out
 
     try:
-        for record in records:
-            prepared = source.prepare(record)
-            if isinstance(prepared, Pending):
-                if prepared.key in keys:
+        with authoring.every_code(session):
+            for record in records:
+                prepared = source.prepare(record)
+                if isinstance(prepared, Pending):
+                    if prepared.key in keys:  # the same credential twice: the first is written first
+                        yield from close()
+                    keys.add(prepared.key)
+                slots.append(prepared)
+                if len(slots) >= options.batch_size:
                     yield from close()
-                keys.add(prepared.key)
-            slots.append(prepared)
-            if len(slots) >= options.batch_size:
-                yield from close()
-        if slots:
-            yield from close(last=True)
+            if slots:
+                yield from close(last=True)
     except BaseException:
         session.rollback()
         raise
