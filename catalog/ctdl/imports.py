@@ -194,11 +194,6 @@ def _map_alignments(session: Session, record: dict, prop: str, vocabulary: str, 
 # --- upserting: a source of the shared import pipeline ----------------------------------------------
 
 
-def find_by_ctid(session: Session, ctid: str) -> Credential | None:
-    """CTIDs are stored lower case (minted so, and imports normalise), so the unique index answers."""
-    return session.scalar(select(Credential).where(Credential.ctid == ctid.lower()))
-
-
 @dataclass
 class _Record:
     incoming: Incoming
@@ -239,6 +234,7 @@ class CtdlSource(pipeline.Source):
         return pipeline.Pending(plan.ctid, _Record(item, plan))
 
     def changes(self, pending: list[pipeline.Pending]) -> list[bulk.Change | None]:
+        # CTIDs are stored lower case (minted so, and map_record normalises), so the unique index answers.
         found = {c.ctid: c for c in bulk.load_credentials(self.session, Credential.ctid.in_([p.key for p in pending]))}
         ids = [c.id for c in found.values()]
         originals = {o.credential_id: o for o in self.session.scalars(

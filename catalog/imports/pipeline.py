@@ -211,8 +211,13 @@ class Source:
         pass
 
 
-# What makes one record fail rather than the whole import.
+# What a record is expected to fail with (anything else is logged with its traceback, and fails
+# only that record too).
 RECORD_ERRORS = (ValidationError, authoring.ArchivedError, SQLAlchemyError, ValueError, accounts.AccountError)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:300]
 
 
 def _write(session: Session, source: Source, pending: list[Pending], options: ImportOptions) -> list[dict]:
@@ -223,9 +228,9 @@ def _write(session: Session, source: Source, pending: list[Pending], options: Im
                 changes = source.changes(pending)
                 bulk.write_batch(session, source.user, [c for c in changes if c is not None], source.known)
             return [source.finish(p, c) for p, c in zip(pending, changes)]
-        except (SQLAlchemyError, ValueError, accounts.AccountError) as error:
+        except Exception as error:  # noqa: BLE001 - the records redone one by one say which failed, and why
             log.info("an import batch failed in the database (%s); redoing it record by record",
-                     str(error).splitlines()[0][:200])
+                     _first_line(error))
             source.restore(state)
     out = []
     for record in pending:
@@ -235,7 +240,9 @@ def _write(session: Session, source: Source, pending: list[Pending], options: Im
                 (change,) = source.changes([record])
                 if change is not None:
                     bulk.write_each(session, source.user, change, source.known)
-        except RECORD_ERRORS as error:
+        except Exception as error:  # noqa: BLE001 - one bad record must never stop the others
+            if not isinstance(error, RECORD_ERRORS):
+                log.exception("an import record failed")
             source.restore(state)
             out.append(source.finish(record, change, error))
             continue
@@ -464,7 +471,7 @@ class TableSource(Source):
         elif isinstance(error, authoring.ArchivedError):
             result.problems.append(Problem(record.column("name"), draft.name, str(error)))
         elif error is not None:
-            result.problems.append(Problem("", "", f"could not be saved: {str(error).splitlines()[0][:300]}"))
+            result.problems.append(Problem("", "", f"could not be saved: {_first_line(error)}"))
         if error is not None:
             return result.as_dict()
         result.problems.extend(Problem("", "", f"left as a draft: {warning}") for warning in change.warnings)
