@@ -9,9 +9,10 @@ import's time. `write_batch` gives the same result with two flushes per batch:
    marked failed and touches nothing, and the others go on;
 2. apply the valid ones in memory with the service's own put_* functions, which record each
    save's history entry and outbox events in a `BatchWrites` instead of writing them;
-3. flush once (the unit of work inserts credentials and their link rows table by table), then
-   insert the history entries and outbox events with one executemany each, and bump the
-   credentials' index versions with one UPDATE per distinct count.
+3. flush once (the unit of work inserts the new credentials and changes existing ones), then
+   insert the new credentials' link rows, the history entries and the outbox events with one
+   executemany per table, and bump the credentials' index versions with one UPDATE per
+   distinct count.
 
 So revisions, history entries and outbox events are exactly what the same saves one by one
 write (tests/test_imports_bulk.py compares them), and the relay indexes the batch as usual.
@@ -27,8 +28,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from catalog.authoring import service
 from catalog.authoring import validation as v
@@ -148,6 +150,34 @@ def _put(session: Session, user: User | None, change: Change, writes: service.Wr
     change.status = "created" if created else ("unchanged" if credential.revision == before else "updated")
 
 
+# A credential's collections of rows of its own (link rows, programs, levels).
+LINKS = ("occupations", "sectors", "cips", "relations", "skills", "custom_levels", "programs")
+
+
+def _take_new_links(session: Session, created: list[Credential]) -> dict:
+    """The rows that new credentials' collections hold, taken out of the unit of work to be
+    inserted with one executemany per table once the credentials have ids: the ORM would insert
+    them one statement each, and nothing reads them back before the batch is committed.
+
+    Only the values that were set are taken, so the columns' defaults apply as they would."""
+    rows: dict = {}
+    for credential in created:
+        for attr in LINKS:
+            items = credential.__dict__.get(attr)
+            if not items:
+                continue
+            for item in items:
+                state = inspect(item)
+                columns = {prop.key: prop.columns[0].key for prop in state.mapper.column_attrs}
+                values = {columns[key]: value for key, value in state.dict.items()
+                          if key in columns and key not in ("id", "credential_id")}
+                rows.setdefault(state.mapper.local_table, []).append((credential, values))
+                if state.session_id is not None:
+                    session.expunge(item)
+            set_committed_value(credential, attr, [])
+    return rows
+
+
 def write_batch(session: Session, user: User | None, changes: list[Change], known: service.Known) -> None:
     """Validate all `changes`, then write the valid ones together (see the module docstring).
     Each change ends with `status` set, or `error` set and nothing of it written."""
@@ -165,7 +195,10 @@ def write_batch(session: Session, user: User | None, changes: list[Change], know
             ready.append(change)
         for change in ready:
             _put(session, user, change, writes)
+        links = _take_new_links(session, [c.saved for c in ready if c.credential is None])
     session.flush()
+    for table, rows in links.items():
+        session.execute(insert(table), [{"credential_id": credential.id, **values} for credential, values in rows])
     writes.write(session)
     for change in ready:
         if change.after_write is not None:
