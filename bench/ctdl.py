@@ -8,9 +8,10 @@ json.dumps, against the baseline of building their search documents (indexer.sou
 resident size after 10% of the records and at the end: flat means the two are close.
 
 Import: records exported above, given fresh CTIDs (as records from another registry would have),
-imported into a new organization through catalog.ctdl.imports.run_import, against the baseline
-of creating the same credentials directly through the authoring service (create_credential and
-the section saves an import makes).
+imported into a new organization through catalog.ctdl.imports.run_import (the shared import
+pipeline: mapping, batch validation and bulk writes), against the baseline of creating the same
+credentials one at a time directly through the authoring service (create_credential and the
+section saves an import makes, no mapping): the per-record path, not the bulk one.
 
 Targets (issue 12): export at least 2,000 records/s with flat memory, import at least 300 records/s.
 """
