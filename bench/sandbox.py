@@ -19,13 +19,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from store.settings import Settings  # noqa: E402
+from store.taxonomy_sources import CREDENTIAL_NAMES, DATA_DIR  # noqa: E402
 
 
 @contextmanager
 def sandbox_catalog(prefix: str | None = None, database_url: str | None = None, credentials: int = 0,
-                    seed: int = 7, log=print) -> Iterator[Settings]:
+                    seed: int = 7, log=print, credential_names: bool = True) -> Iterator[Settings]:
     """Yield settings for a catalog with the bundled taxonomies indexed, and `credentials`
     generated credentials (bench/generate.py, from `seed`) when that is more than 0.
+
+    `credential_names=False` leaves out the credential names derived from the Texas ETPL
+    (data/taxonomy/credential_names/): the bench's real-name sets come from the same list, so
+    their figures are also measured without them.
 
     With `prefix` (and `database_url`, else DATABASE_URL), use the catalog that already exists
     there, build nothing and leave it alone; otherwise build a fresh catalog under `bench-<random>-`
@@ -52,7 +57,7 @@ def sandbox_catalog(prefix: str | None = None, database_url: str | None = None, 
             log(f"building a sandbox catalog under {prefix} ({contents} into a temporary SQLite database)")
             upgrade(settings.database_url)
             with session_scope(settings.database_url) as session:
-                import_bundled(session)
+                import_bundled(session, data_dir=DATA_DIR if credential_names else _without_credential_names(tmp))
             if credentials:
                 generate_credentials(settings.database_url, credentials, seed)
                 log(f"  generated in {time.monotonic() - started:.0f} s; indexing")
@@ -68,6 +73,16 @@ def sandbox_catalog(prefix: str | None = None, database_url: str | None = None, 
         finally:
             drop_all(bulk_client(settings.opensearch_url), prefix)
             log(f"dropped the indices under {prefix}")
+
+
+def _without_credential_names(tmp: str) -> Path:
+    """A view of data/taxonomy/ (symbolic links) without its credential_names/ folder."""
+    view = Path(tmp) / "taxonomy"
+    view.mkdir()
+    for entry in DATA_DIR.iterdir():
+        if entry.name != CREDENTIAL_NAMES.parts[0]:
+            (view / entry.name).symlink_to(entry)
+    return view
 
 
 def export_environment(settings: Settings) -> dict[str, str]:

@@ -6,6 +6,7 @@ A credential document carries only public fields; contributor notes never get he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 from store.models import Concept
 
@@ -25,12 +26,25 @@ def feature_key(code: str) -> str:
 # searched at a lower weight than its own). A few occupations have hundreds of alternate titles; the
 # first ones (short titles such as "CNA" come first) say enough about what the programme is for.
 MAX_CROSSWALK_ALT_TITLES = 60
+# ... and, weighted lower still, through the software and technology those occupations use (O*NET
+# Technology Skills, hot technologies first: store.taxonomy_sources.read_technology).
+MAX_PROGRAM_TECHNOLOGY = 60
+
+
+def _first_unique(values, limit: int) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(value, None)
+        if len(seen) == limit:
+            break
+    return list(seen)
 
 
 def crosswalk_entry(occupation: Concept) -> dict:
     """What a programme document keeps of an occupation it leads to (see `crosswalk` below)."""
     return {"code": occupation.code, "label": occupation.label,
-            "alt": list((occupation.alt_labels or [])[:MAX_CROSSWALK_ALT_TITLES])}
+            "alt": list((occupation.alt_labels or [])[:MAX_CROSSWALK_ALT_TITLES]),
+            "technology": list((occupation.links or {}).get("technology") or [])}
 
 
 def build_concept_document(concept: Concept, scheme: str, credential_count: int = 0,
@@ -41,7 +55,8 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
     programmes that lead to them (`cips`), programmes the SOC codes they lead to (`socs`) and those
     occupations themselves (`crosswalk`, entries from crosswalk_entry), whose titles and alternate
     titles autocomplete searches (`occupation_titles`, `occupation_alt_titles`) and names in its
-    "how it matched" line ("via Nursing Assistants")."""
+    "how it matched" line ("via Nursing Assistants"). Occupations and programmes also carry the
+    names of credentials that prepare for them (`credential_names`: "CompTIA Security+")."""
     links = concept.links or {}
     detail = links.get("level") or links.get("kind") or ""
     occupations = links.get("occupations") or {}
@@ -68,10 +83,16 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
         "cips": list(cips or []),
         "socs": list(links.get("soc") or []),
     }
+    if links.get("credential_names"):  # occupations and programmes (store.taxonomy_sources)
+        doc["credential_names"] = list(links["credential_names"])
     if crosswalk:  # programmes only: the other families' mappings have no such fields
         doc["occupation_titles"] = [entry["label"] for entry in crosswalk]
         doc["occupation_alt_titles"] = [alt for entry in crosswalk for alt in entry["alt"]]
-        doc["crosswalk"] = list(crosswalk)
+        # In turns, each occupation's most used first, so that no one occupation fills the list.
+        turns = zip_longest(*(entry.get("technology", []) for entry in crosswalk))
+        doc["occupation_technology"] = _first_unique(
+            (name for turn in turns for name in turn if name), MAX_PROGRAM_TECHNOLOGY)
+        doc["crosswalk"] = [{k: v for k, v in entry.items() if k != "technology"} for entry in crosswalk]
     return doc
 
 

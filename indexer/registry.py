@@ -68,7 +68,8 @@ def _read(path: Path) -> str:
 VOCABULARIES = tuple(DEFAULT_BINDINGS)
 
 INDICES: dict[str, IndexSpec] = {
-    **{name: IndexSpec(name, "vocabulary", 3) for name in VOCABULARIES},
+    # v4: occupations and programmes carry the names of credentials that prepare for them.
+    **{name: IndexSpec(name, "vocabulary", 4) for name in VOCABULARIES},
     # Skills have ~29,000 concepts with ~115,000 alternative labels: their own, leaner family
     # (no start-of-alternative-label grams, no term vectors) halves the time to build the index.
     "skills": IndexSpec("skills", "skills", 1),

@@ -19,7 +19,12 @@ INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", REPO_ROOT / "instance"))
 ENV_NAMES = ("DATABASE_URL", "REDIS_URL", "OPENSEARCH_URL", "INDEX_PREFIX", "SECRET_KEY", "CATALOG_ENV",
              "CREDENTIALS_SHARDS", "CREDENTIALS_REPLICAS", "VOCABULARY_SHARDS", "VOCABULARY_REPLICAS",
              # Observability (docs/operations.md): log format, who may read /metrics.
-             "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOW")
+             "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOW",
+             # Mail for password resets, and the address the links in it point at.
+             "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS", "MAIL_FROM",
+             "PUBLIC_URL",
+             # The base of the @id of every exported CTDL record (docs/ctdl.md).
+             "CTDL_BASE_URI")
 
 # Index families and the settings that shape them (shards, replicas): `credentials` is the one
 # index that grows with the registry; `vocabulary` covers every taxonomy index (occupations,

@@ -24,14 +24,10 @@ O*NET 29.2 DWA Reference, Tasks to DWAs, Tools Used and Knowledge.
 """
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Iterable
 
-from store.taxonomy_sources import DATA_DIR, ConceptRow, _csv, _tsv, _unique, read_skills
+from store.taxonomy_sources import DATA_DIR, ConceptRow, _csv, _gz_csv, _gz_tsv, _tsv, _unique, read_skills
 
 ESCO_SKILL = "http://data.europa.eu/esco/skill/"
 KINDS = ("skill", "knowledge", "activity", "technology", "tool", "ability")
@@ -44,20 +40,6 @@ LEGACY_KINDS = {"onet_skill": "skill", "onet_knowledge": "knowledge", "onet_abil
 # activities rise with the share of the occupation's tasks they serve; tools stay low.
 MIN_IMPORTANCE = 3.0
 MAX_REASON_NAMES = 2
-
-
-def _gz_text(path: Path) -> io.TextIOWrapper:
-    return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-
-
-def _gz_csv(path: Path) -> Iterable[dict]:
-    with _gz_text(path) as fh:
-        yield from csv.DictReader(fh)
-
-
-def _gz_tsv(path: Path) -> Iterable[dict]:
-    with _gz_text(path) as fh:
-        yield from csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
 
 
 def _lines(value: str) -> list[str]:

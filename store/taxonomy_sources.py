@@ -6,6 +6,8 @@ checks its whole source before anything is applied, so a bad line can change not
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -48,6 +50,20 @@ def _csv(path: Path) -> Iterable[dict]:
         yield from csv.DictReader(fh)
 
 
+def _gz_text(path: Path) -> io.TextIOWrapper:
+    return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
+
+
+def _gz_csv(path: Path) -> Iterable[dict]:
+    with _gz_text(path) as fh:
+        yield from csv.DictReader(fh)
+
+
+def _gz_tsv(path: Path) -> Iterable[dict]:
+    with _gz_text(path) as fh:
+        yield from csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+
+
 def _unique(values: Iterable[str], exclude: str = "") -> list[str]:
     seen, out = {exclude.casefold()}, []
     for value in values:
@@ -56,6 +72,26 @@ def _unique(values: Iterable[str], exclude: str = "") -> list[str]:
             seen.add(value.casefold())
             out.append(value)
     return out
+
+
+# Names of credentials that prepare for an occupation or programme, derived from the Texas ETPL
+# by scripts/derive_credential_names.py (data/taxonomy/README.md): search-only, ranked below the
+# concept's own names, and shown as "via CompTIA Security+" when they are what matched.
+CREDENTIAL_NAMES = Path("credential_names") / "texas_etpl_credential_names.csv"
+MAX_CREDENTIAL_NAMES = 12
+
+
+def read_credential_names(data_dir: Path, vocabulary: str) -> dict[str, list[str]]:
+    """{code: credential names}, those most providers name first, for "occupations" or "programs"."""
+    path = data_dir / CREDENTIAL_NAMES
+    if not path.exists():  # an operator's data directory without the derived table
+        return {}
+    ranked: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for r in _csv(path):
+        if r["vocabulary"] == vocabulary:
+            ranked[r["code"]].append((-int(r["providers"]), r["credential_name"]))
+    return {code: _unique(name for _, name in sorted(names))[:MAX_CREDENTIAL_NAMES]
+            for code, names in ranked.items()}
 
 
 def read_soc(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
@@ -83,6 +119,19 @@ def read_soc(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     ]
 
 
+MAX_TECHNOLOGY = 30
+
+
+def read_technology(data_dir: Path) -> dict[str, list[str]]:
+    """{O*NET code: the software and technology it uses}, hot and in-demand technologies first
+    (O*NET Technology Skills). Programmes are also found through these ("Java" -> software
+    development programmes, through the occupations they lead to)."""
+    ranked: dict[str, list[tuple[bool, bool, int, str]]] = defaultdict(list)
+    for i, r in enumerate(_gz_tsv(data_dir / "onet" / "technology_skills.txt.gz")):
+        ranked[r["O*NET-SOC Code"]].append((r["Hot Technology"] != "Y", r["In Demand"] != "Y", i, r["Example"]))
+    return {code: _unique(example for *_, example in sorted(rows))[:MAX_TECHNOLOGY] for code, rows in ranked.items()}
+
+
 def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     onet = data_dir / "onet"
     # Short titles ("RN", "LPN") first: they are what people type, and documents keep a prefix.
@@ -98,6 +147,8 @@ def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
         if r["Scale ID"] == "IM" and r["Recommend Suppress"] != "Y":
             importance[r["O*NET-SOC Code"]].append((float(r["Data Value"]), r["Element ID"]))
     soc_titles = {r.code: r.label for r in read_soc(data_dir)}
+    credential_names = read_credential_names(data_dir, "occupations")
+    technology = read_technology(data_dir)
     concepts = []
     for r in _tsv(onet / "occupation_data.txt"):
         code, title = r["O*NET-SOC Code"], r["Title"]
@@ -111,7 +162,9 @@ def read_onet(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
                 alt_labels=_unique(shorts.get(code, []) + alternates.get(code, []), exclude=title),
                 description=r["Description"],
                 broader=code[:7],
-                links={"soc_major": major, "soc_major_label": soc_titles.get(major, ""), "skills": skills[:12]},
+                links={"soc_major": major, "soc_major_label": soc_titles.get(major, ""), "skills": skills[:12],
+                       **_named(credential_names.get(code)),
+                       **({"technology": technology[code]} if technology.get(code) else {})},
             )
         )
     return concepts
@@ -142,6 +195,10 @@ def read_naics(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     return concepts
 
 
+def _named(names: list[str] | None) -> dict:
+    return {"credential_names": names} if names else {}
+
+
 _ACTIVE_CIP = {"No substantive changes", "New", "Moved from"}
 _EXAMPLE = re.compile(r"\s*-\s*([^,]+(?:,(?!\s*-)[^,]+)*)")
 
@@ -157,6 +214,7 @@ def read_cip(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
     for r in _csv(data_dir / "cip" / "cip2020_soc2018_crosswalk.csv"):
         if r["soc_2018_code"] != "99-9999" and r["cip_2020_code"] != "99.9999":
             crosswalk[r["cip_2020_code"]].append(r["soc_2018_code"])
+    credential_names = read_credential_names(data_dir, "programs")
     concepts = []
     for r in _csv(data_dir / "cip" / "cip_2020_codes.csv"):
         title = r["CIPTitle"].strip()
@@ -174,7 +232,8 @@ def read_cip(data_dir: Path = DATA_DIR) -> list[ConceptRow]:
                 alt_labels=_unique(cip_examples(r["Examples"]), exclude=label),
                 description=r["CIPDefinition"],
                 broader=broader,
-                links={"soc": crosswalk.get(code, [])} if crosswalk.get(code) else {},
+                links={**({"soc": crosswalk[code]} if crosswalk.get(code) else {}),
+                       **_named(credential_names.get(code))},
             )
         )
     return concepts

@@ -215,6 +215,16 @@ def worker(settings, indices):
     w.stop()
 
 
+@pytest.fixture(scope="module")
+def mail_server():
+    """A real SMTP server (aiosmtpd) on a private port for one module; tests.support.mail reads it."""
+    from tests.support.mail import start_mail_server
+
+    server = start_mail_server()
+    yield server
+    server.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium driven by Playwright (browser downloads are impossible here)."""

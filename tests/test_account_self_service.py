@@ -18,17 +18,10 @@ from store.models import ApiToken, Credential, Membership, Note, PasswordReset, 
 from catalog.accounts import resets
 from catalog.accounts import service as accounts
 from catalog.authoring import service as authoring
-from tests.support.mail import mail_to, mails_to, reset_link, start_mail_server, with_mail_server
+from tests.support.mail import mail_to, mails_to, reset_link, with_mail_server
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "staple battery horse correct"
-
-
-@pytest.fixture(scope="module")
-def mail_server():
-    server = start_mail_server()
-    yield server
-    server.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

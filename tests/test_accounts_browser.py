@@ -16,26 +16,16 @@ from playwright.sync_api import expect
 from store.db import session_scope
 from catalog.accounts import service as accounts
 from tests.conftest import BACKEND, LiveServer
-from tests.support.mail import mail_to, reset_link, start_mail_server, with_mail_server
+from tests.support.mail import mail_to, reset_link, with_mail_server
 
-try:
-    from tests.support.accessibility import assert_accessible
-except ImportError:  # pragma: no cover - the axe-core helper comes with the `editorux` branch of issue 16
-    def assert_accessible(page, state: str = "") -> None:
-        """No axe-core in this checkout yet: nothing to check with."""
+from tests.support.accessibility import assert_accessible
+from tests.support.browser import log_in as log_in_through_form
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(BACKEND == "postgres", reason="browser flows over the same service code as on SQLite")]
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "lantern orchard velvet"
-
-
-@pytest.fixture(scope="module")
-def mail_server():
-    server = start_mail_server()
-    yield server
-    server.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +46,7 @@ def make_editor(database_url: str, tag: str) -> str:
 
 
 def log_in(page, url: str, address: str, password: str = PASSWORD) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_label("Email").fill(address)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_form(page, url, address, password)
     expect(page.get_by_role("heading", name="Your account")).to_be_visible()
 
 

@@ -38,6 +38,26 @@ def test_app_services_get_every_setting_the_code_reads():
         assert set(ENV_NAMES) <= set(SERVICES[name]["environment"]), name
 
 
+def test_every_setting_the_code_reads_is_listed():
+    """What store/settings.py reads from the environment is in ENV_NAMES, so the test above keeps
+    compose complete; apart from paths and timings with safe defaults, and the workers' own
+    metrics endpoint (set on the worker services only)."""
+    source = (ROOT / "store" / "settings.py").read_text()
+    read = set(re.findall(r'(?:environ\.get|_from_env|_flag_setting)\("([A-Z_]+)"', source))
+    not_for_every_service = {"INSTANCE_DIR", "OUTBOX_LEASE_SECONDS", "REBUILD_LOCK_SECONDS",
+                  "WORKER_METRICS_ADDRESS", "WORKER_METRICS_PORT"}
+    assert read - not_for_every_service <= set(ENV_NAMES)
+
+
+def test_mail_goes_to_the_local_server_unless_told_otherwise():
+    environment = SERVICES["web"]["environment"]
+    assert interpolate(environment["MAIL_SERVER"], {}) == "mail"
+    assert interpolate(environment["MAIL_PORT"], {}) in SERVICES["mail"]["command"]
+    assert interpolate(environment["MAIL_SERVER"], {"MAIL_SERVER": "smtp.example.org"}) == "smtp.example.org"
+    assert SERVICES["mail"]["command"][:3] == ["python", "-m", "catalog.mail.local_server"]
+    assert "0.0.0.0" in SERVICES["mail"]["command"]
+
+
 def test_secret_key_is_required_and_has_no_default():
     """A default here would be a public key that signs anyone's session (compose refuses to start)."""
     for name in APP_SERVICES:

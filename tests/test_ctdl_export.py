@@ -88,12 +88,17 @@ def test_a_published_credential_exports_as_a_valid_ctdl_record_with_everything(d
     assert node["ceterms:estimatedDuration"][0]["ceterms:exactDuration"] == "P6M"
     assert node["ceterms:learningDeliveryType"][0]["ceterms:targetNode"] == "deliveryType:BlendedDelivery"
 
-    # requires: the prerequisite by its URI, and the skills as competencies (ESCO by its URI).
+    # requires: the prerequisite by its URI, and the skills as competencies (ESCO by its URI), a
+    # profile for each run of skills with the same levels: the level shown is the profile's name, the
+    # experience it needs its ceterms:experience.
     requires = node["ceterms:requires"]
     assert requires[0]["ceterms:targetCredential"] == [BASE + catalog["ctids"]["b"]]
-    competencies = requires[1]["ceterms:targetCompetency"]
-    assert competencies[0]["ceterms:targetNode"] == "http://data.europa.eu/esco/skill/" + catalog["esco"].removeprefix("esco-")
-    assert competencies[1]["ceterms:codedNotation"] == "2.A.1.a"
+    (esco,) = requires[1]["ceterms:targetCompetency"]
+    assert esco["ceterms:targetNode"] == "http://data.europa.eu/esco/skill/" + catalog["esco"].removeprefix("esco-")
+    assert "ceterms:name" not in requires[1] and "ceterms:experience" not in requires[1]
+    (onet,) = requires[2]["ceterms:targetCompetency"]
+    assert onet["ceterms:codedNotation"] == "2.A.1.a"
+    assert requires[2]["ceterms:name"] == {"en-US": "Advanced"} and requires[2]["ceterms:experience"] == {"en-US": "Novice"}
     # recommends: the external credential as a blank node in @graph; the draft C is not there at all.
     (recommends,) = node["ceterms:recommends"]
     (external,) = recommends["ceterms:targetCredential"]
@@ -148,6 +153,19 @@ def test_harvesters_walk_every_published_credential_once(client, catalog):
     assert "/api/v1/ctdl/credentials" in client.get("/api/v1/openapi.json").get_json()["paths"]
 
 
+def test_the_stream_reads_batch_after_batch_in_id_order(database, catalog):
+    """The harvest pages and `catalog export ctdl` read through credential_records: a batch of ids
+    at a time, each after the last id of the one before (a batch of 1 here)."""
+    from catalog.ctdl.records import credential_records
+
+    with session_scope(database) as s:
+        ctids = [r["@graph"][0]["ceterms:ctid"] for r in credential_records(s, BASE, catalog["org"], batch=1)]
+        assert ctids == [catalog["ctids"]["b"], catalog["ctids"]["a"]]  # B was created first; C and D are not public
+        page = [r["@graph"][0]["ceterms:ctid"] for r in credential_records(s, BASE, catalog["org"], offset=1, limit=5,
+                                                                           batch=1)]
+        assert page == [catalog["ctids"]["a"]]
+
+
 def test_catalog_export_ctdl_writes_json_lines_and_directories(settings, catalog, tmp_path):
     env = operator_env(settings)
     lines = run_catalog(env, "export", "ctdl", "--org", str(catalog["org"]), "--out", str(tmp_path / "all.jsonl"))
@@ -165,3 +183,21 @@ def test_catalog_export_ctdl_writes_json_lines_and_directories(settings, catalog
     assert json.loads(only.read_text())["@graph"][0]["@type"] == "ceterms:QACredentialOrganization"
     unknown = CliRunner().invoke(main, ["export", "ctdl", "--org", "No Such Org"], obj=settings)
     assert unknown.exit_code != 0 and "no organization 'No Such Org'" in unknown.output
+
+
+def test_importing_its_own_export_keeps_what_export_leaves_out(database, catalog):
+    """A's link to its organization's draft C is not exported; importing A's record back keeps it."""
+    from catalog.authoring.snapshot import section_snapshot
+    from catalog.ctdl.imports import run_import
+    from catalog.ctdl.sources import read_text
+
+    with session_scope(database) as s:
+        before = {k: section_snapshot(s.get(Credential, catalog["a"]), k) for k in ("related", "programs", "skills")}
+    record = record_of(database, catalog["a"])
+    with session_scope(database) as s:
+        report = run_import(s, s.get(Organization, catalog["org"]), read_text(json.dumps(record), "a.json"))
+    assert report["summary"]["failed"] == 0 and report["records"][0]["id"] == catalog["a"], report
+    with session_scope(database) as s:
+        after = {k: section_snapshot(s.get(Credential, catalog["a"]), k) for k in ("related", "programs", "skills")}
+    assert after == before and {"kind": "related", "credential_id": catalog["c"]} in after["related"]["related"]
+    assert record_of(database, catalog["a"]) == record

@@ -206,3 +206,89 @@ def test_bad_input_fails_its_own_record_only_with_paths_and_reasons(settings, da
     assert "batch.json: error: $[1].ceterms:ctid: missing" in checked.output
     assert "batch.json: error: $[2].ceterms:name: must be a language map" in checked.output
     assert "broken.json: error: $: not JSON" in checked.output
+
+
+def test_programs_relations_and_skill_levels_come_back_from_another_catalogs_export(database):
+    """What export writes of programs (providers by CTID, or by a name that matches one education
+    provider here), related credentials and skill levels imports into another organization; a
+    profile naming what this catalog cannot hold stays as written and goes out again."""
+    from catalog.authoring import service
+    from catalog.authoring.snapshot import section_snapshot
+    from tests.support.factories import make_credential
+
+    with session_scope(database) as s:
+        source_org = accounts.create_org(s, f"Exporter {uuid.uuid4().hex[:6]}", ["issuer"]).id
+        college = accounts.create_org(s, f"Lakeside College {uuid.uuid4().hex[:6]}", ["education_provider"])
+        college_id, college_name = college.id, college.name
+    target = make_credential(database, source_org, name="Phlebotomy Certificate")
+    credential_id = make_credential(database, source_org, skills=(("2.A.1.a", "Novice", "Advanced"), ("2.A.1.b", "", "")))
+    with session_scope(database) as s:
+        credential = s.get(Credential, credential_id)
+        service.save_section(s, None, credential, "related", [
+            {"kind": "required", "credential_id": target},
+            {"kind": "related", "cip": "51.3801", "type": "certificate", "name": ""}])
+        service.save_section(s, None, credential, "programs", [
+            {"provider_org_id": college_id, "name": "Nursing AAS", "duration": {"value": 2, "unit": "years"},
+             "cost": "4000", "cip": "51.3801", "delivery_mode": "in_person", "location": "Springfield"},
+            {"provider_name": "lakeside college", "name": "Evening RN bridge", "url": "https://lakeside.example/rn"},
+            {"provider_org_id": source_org, "name": "In-house review course"}])
+        sections = {k: section_snapshot(credential, k) for k in ("skills", "related", "programs")}
+    record = with_ctid(export(database, credential_id), f"ce-{uuid.uuid4()}")
+    graph = {n["@id"]: n for n in record["@graph"]}
+    # The second program's provider is a _: node named like the college (in another letter case).
+    provider_blank = graph[record["@graph"][0]["ceterms:preparationFrom"][0]["ceterms:targetLearningOpportunity"][1]]
+    graph[provider_blank["ceterms:offeredBy"][0]]["ceterms:name"] = {"en-US": college_name}
+    # A credential of another registry, by its URI only: nothing here to hold it by.
+    elsewhere = f"https://elsewhere.example/resources/ce-{uuid.uuid4()}"
+    record["@graph"][0]["ceterms:isPreparationFor"] = [{"@type": "ceterms:ConditionProfile",
+                                                        "ceterms:targetCredential": [elsewhere]}]
+    record["@graph"][0]["ceterms:recommends"].append({"@type": "ceterms:ConditionProfile",
+                                                      "ceterms:description": {"en-US": "Related credentials"},
+                                                      "ceterms:targetCredential": [elsewhere]})
+    assert is_valid(validate_document(record)), validate_document(record)
+
+    importer = make_org(database)
+    (entry,) = do_import(database, importer, read_text(json.dumps(record), "other.json"))["records"]
+    assert entry["status"] == "created", entry
+    assert any(p["path"] == "$.@graph[0].ceterms:recommends[1]" and "not a published credential" in p["reason"]
+               for p in entry["problems"]), entry["problems"]
+    assert any(p["path"] == "$.@graph[0].ceterms:preparationFrom" and "is not an education provider" in p["reason"]
+               for p in entry["problems"]), entry["problems"]
+    with session_scope(database) as s:
+        imported = s.get(Credential, entry["id"])
+        assert section_snapshot(imported, "skills") == sections["skills"]
+        assert section_snapshot(imported, "related") == sections["related"]
+        programs = section_snapshot(imported, "programs")["programs"]
+        source_name = s.get(Organization, source_org).name
+        # By CTID, then by name; an issuer that is no education provider (here) by its name as text.
+        assert [(p["name"], p["provider_org_id"], p["provider_name"]) for p in programs] == [
+            ("Nursing AAS", college_id, ""), ("Evening RN bridge", college_id, ""),
+            ("In-house review course", None, source_name)]
+        assert (programs[0]["duration"], programs[0]["cost"], programs[0]["cip"], programs[0]["location"]) == (
+            {"value": 2, "unit": "years"}, "4000.00", "51.3801", "Springfield")
+    first = export(database, entry["id"])
+    assert is_valid(validate_document(first)), validate_document(first)
+    node = first["@graph"][0]
+    assert node["ceterms:isPreparationFor"] == record["@graph"][0]["ceterms:isPreparationFor"]  # kept as written
+    assert node["ceterms:recommends"][-1]["ceterms:targetCredential"] == [elsewhere]
+    # import -> export -> import -> export is stable (the kept original becomes our export, then stays).
+    for name in ("first.json", "second.json"):
+        again = do_import(database, importer, read_text(json.dumps(first), name))
+        assert again["summary"]["failed"] == 0 and again["records"][0]["id"] == entry["id"], again
+        assert export(database, entry["id"]) == first
+    assert again["summary"]["unchanged"] == 1, again
+
+    # A custom level comes back onto the credential that has it; elsewhere its profile stays as written.
+    with session_scope(database) as s:
+        credential = s.get(Credential, credential_id)
+        service.save_section(s, None, credential, "skills", {
+            "custom_levels": [{"name": "Apprentice", "position": 2}],
+            "items": [{"skill_id": "2.A.1.a", "min_level": "Apprentice", "acquired_level": "Expert"}]})
+        skills = section_snapshot(credential, "skills")
+    own = export(database, credential_id)
+    (back,) = do_import(database, source_org, read_text(json.dumps(own), "own.json"))["records"]
+    assert back["id"] == credential_id and back["status"] == "updated", back  # the original is kept now
+    with session_scope(database) as s:
+        assert section_snapshot(s.get(Credential, credential_id), "skills") == skills
+    (other,) = do_import(database, importer, read_text(json.dumps(with_ctid(own, f"ce-{uuid.uuid4()}")), "x.json"))["records"]
+    assert any("'Apprentice' is not an experience level here" in p["reason"] for p in other["problems"]), other

@@ -5,9 +5,11 @@ import copy
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from catalog.ctdl.frameworks import cip_candidates, occupation_candidates
-from catalog.ctdl.reading import currency_code, read_details
+from catalog.ctdl.export import skill_groups, skills_profile
+from catalog.ctdl.reading import competency_levels, currency_code, read_details
 from catalog.ctdl.types import ABSTRACT, CTDL_TYPES, STORED_TYPES, stored_type, subclasses
 from catalog.ctdl.validate import SHAPES_FILE, document_loader, is_valid, validate_document
 from store.facts import CREDENTIAL_TYPES
@@ -80,6 +82,9 @@ def test_invalid_records_are_refused_with_json_paths():
             {"ceterms:targetNode": "credentialStat:Unknown"}),
         "ceterms:occupationType": lambda n: n["ceterms:occupationType"].append({"@type": "ceterms:Thing"}),
         "ceterms:name": lambda n: n.update({"ceterms:name": "not a language map"}),
+        # A skill level is one text per language; an external target is a named node of the graph.
+        "ceterms:requires": lambda n: n["ceterms:requires"][0].update({"ceterms:experience": {"en-US": ["Novice", "Expert"]}}),
+        "ceterms:isPreparationFor": lambda n: n["ceterms:isPreparationFor"][0]["ceterms:targetCredential"].append("_:nowhere"),
     }
     for prop, break_it in cases.items():
         bad = copy.deepcopy(good)
@@ -91,3 +96,24 @@ def test_invalid_records_are_refused_with_json_paths():
     assert any("ownedBy or ceterms:offeredBy" in p["reason"] for p in validate_document(owner))
     assert validate_document({"@context": "https://example.org/x", "@graph": []})[0]["path"] == "$.@context"
     assert not is_valid(validate_document(7))
+
+
+def test_skill_levels_go_out_as_profile_texts_and_come_back():
+    skill = lambda code, low, high: SimpleNamespace(skill_code=code, min_level=low, acquired_level=high)  # noqa: E731
+    groups = skill_groups([skill("a", "", ""), skill("b", "Novice", "Expert"), skill("c", "Novice", "Expert"),
+                           skill("d", "", "")])
+    assert groups == [("", "", ["a"]), ("Novice", "Expert", ["b", "c"]), ("", "", ["d"])]  # order kept
+    profile = skills_profile([], "Novice", "Expert", "en")
+    assert (profile["ceterms:experience"], profile["ceterms:name"]) == ({"en-US": "Novice"}, {"en-US": "Expert"})
+    assert competency_levels(profile, "en") == {"min_level": "Novice", "acquired_level": "Expert"}
+    assert competency_levels(skills_profile([], "", "", "en"), "en") == {"min_level": "", "acquired_level": ""}
+    assert competency_levels({"ceterms:name": {"en-US": ["a", "b"]}}, "en") is None
+
+
+def test_blank_node_ids_are_uuid5_of_what_they_describe():
+    import uuid
+
+    from catalog.ctdl.export import _blank
+
+    for parts in (("ce-1",), ("ce-2", "program", 5), ("ce-3", "relation", "related", "51.0000", "certificate", "ñ")):
+        assert _blank(*parts) == "_:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(map(str, parts))))

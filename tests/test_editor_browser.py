@@ -17,6 +17,7 @@ from store.db import session_scope
 from store.models import Credential
 from tests.conftest import ARTIFACTS
 from tests.support.accessibility import assert_accessible
+from tests.support.browser import log_in
 from tests.support.factories import make_credential, wait_for
 from catalog.accounts import service as accounts
 
@@ -55,10 +56,7 @@ def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, wo
     related_id = make_credential(database, other_org, name=related_name, credential_type="certification")
 
     # 1. Log in through the real form, open My Credentials, then Create Credential.
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, email, PASSWORD)
     page.get_by_role("link", name="My Credentials").click()
     expect(page.get_by_role("heading", name="My Credentials")).to_be_visible()
     page.get_by_role("link", name="Create Credential").click()

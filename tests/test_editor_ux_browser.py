@@ -23,6 +23,7 @@ from store.db import session_scope
 from store.models import Credential
 from tests.conftest import BACKEND
 from tests.support.accessibility import assert_accessible, assert_accessible_without_javascript
+from tests.support.browser import log_in as log_in_through_form
 from tests.support.factories import make_credential, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -80,11 +81,7 @@ def _indexed(url: str, credential_id: int) -> bool:
 
 
 def log_in(page, url: str, email: str):
-    page.goto(f"{url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda u: "/login" not in u)
+    log_in_through_form(page, url, email, PASSWORD)
 
 
 def tab_url(base: str, credential_id: int, slug: str) -> str:

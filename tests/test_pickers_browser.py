@@ -19,6 +19,7 @@ from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import Credential
 from tests.conftest import ARTIFACTS, BACKEND
+from tests.support.browser import log_in as log_in_through_form
 from tests.support.factories import make_credential
 from tests.test_pickers import warm_up
 
@@ -43,10 +44,7 @@ def author(settings, database, indices):
 
 
 def log_in(page, url: str, email: str):
-    page.goto(f"{url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_form(page, url, email, PASSWORD)
     expect(page.get_by_role("link", name="My Credentials")).to_be_visible()
 
 
@@ -97,10 +95,30 @@ def test_without_javascript_an_occupation_and_a_skill_are_added_through_plain_fo
         page.get_by_role("button", name="Save changes").click()
         expect(page.locator(".flash")).to_contain_text("are saved")
 
+        # A custom experience level: "Add level" is a submit that saves the tab with it.
+        page.get_by_text("+ Custom experience level").click()
+        page.get_by_label("Level name").fill("Journeyworker")
+        page.get_by_role("button", name="Add level").click()
+        expect(page.locator(".flash")).to_contain_text("are saved")
+        expect(page.locator("[data-level-list] .level-custom")).to_contain_text("Journeyworker")
+
+        # A related credential that is not in the catalog, by CIP code and type.
+        page.goto(f"{base}/related")
+        box = page.locator("[data-external-ref=related]")
+        box.get_by_text("Not in the catalog?").click()
+        box.get_by_label("CIP code").fill("49.0205")
+        box.get_by_label("Credential type").select_option("license")
+        box.get_by_label("Name").fill("Class A Commercial Driver License")
+        box.get_by_role("button", name="Add reference").click()
+        expect(page.locator(".flash")).to_contain_text("are saved")
+
         with session_scope(database) as s:
             credential = s.get(Credential, credential_id)
             assert [o.code for o in credential.occupations] == ["53-3032.00"]
             assert [skill.skill_code for skill in credential.skills] == [kept_code]
+            assert [level.name for level in credential.custom_levels] == ["Journeyworker"]
+            assert [(r.kind, r.external_cip, r.external_type, r.external_name) for r in credential.relations] == [
+                ("related", "49.0205", "license", "Class A Commercial Driver License")]
     finally:
         context.close()
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import CredentialOccupation, CredentialSkill
+from tests.support.browser import log_in as log_in_through_form
 from tests.support.factories import make_credential
 
 PASSWORD = "correct horse battery"
@@ -24,10 +25,7 @@ def log_in(page, live_server, database) -> int:
         user = accounts.create_user(s, f"walt-{tag}@example.org", PASSWORD, name="Walt Editor")
         accounts.grant(s, user, org, "editor")
         org_id, email = org.id, user.email
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in_through_form(page, live_server.url, email, PASSWORD)
     return org_id
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import Flask
 
 from store.settings import Settings
+from webapp.database import RetryingFlask
 
 
 def create_app(settings: Settings | None = None, **config) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = RetryingFlask(__name__)
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=settings.secret_key,

@@ -6,7 +6,10 @@ does not exist and the 405 of a wrong method; pages answer HTML in the site's la
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from webapp.database import is_transient
 
 API_PREFIXES = ("/api/", "/editor/api/")
 
@@ -29,7 +32,9 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIXES)
 
 
-PAGE_TITLES = {404: "Page not found", 405: "That action is not available here"}
+PAGE_TITLES = {404: "Page not found", 405: "That action is not available here", 503: "Busy, please try again"}
+BUSY = ("Other changes to the same records were being saved at the same moment, and this one could "
+        "not get in after several tries. Nothing was saved; please send it again.")
 
 
 def http_error_page(exc: HTTPException) -> Response:
@@ -51,3 +56,13 @@ def init_app(app: Flask) -> None:
         if is_api_request():
             return http_error_json(exc)
         return http_error_page(exc)
+
+    @app.errorhandler(DBAPIError)
+    def _lost_every_lock_race(error: DBAPIError):
+        """webapp.database retried the request; what still conflicts is a 503, never a 500."""
+        if not is_transient(error):
+            raise error
+        busy = ServiceUnavailable(BUSY)
+        response = http_error_json(busy) if is_api_request() else http_error_page(busy)
+        response.headers["Retry-After"] = "1"
+        return response

@@ -17,6 +17,7 @@ source graph, are copied. So nothing the source said is dropped, and import -> e
 """
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -55,7 +56,16 @@ class ExportContext:
 
 
 def _blank(ctid: str, *parts) -> str:
-    return "_:" + str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join([ctid, *map(str, parts)])))
+    """`_:` and the UUID 5 (URL namespace) of the CTID and parts. Built from the SHA-1 directly:
+    uuid.uuid5 gives the same string, but building UUID objects was a tenth of the export's time."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + "/".join([ctid, *map(str, parts)]).encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"_:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
 
 
 def _ctid(row) -> str:
@@ -163,32 +173,100 @@ def _conditions(c, ctx: ExportContext, ctid: str, language: str, extra_nodes: li
                 if r.target_id in ctx.published_ctids:  # drafts and archived targets stay private
                     targets.append(ctx.uri(ctx.published_ctids[r.target_id]))
                 continue
-            blank = _blank(ctid, "relation", kind, r.external_cip, r.external_type, r.external_name)
-            external = {"@id": blank, "@type": CTDL_TYPES.get(r.external_type, UNTYPED),
-                        "ceterms:name": lang_map(r.external_name or CREDENTIAL_TYPES.get(r.external_type, "Credential"),
-                                                 language)}
-            if r.external_cip:
-                external["ceterms:instructionalProgramType"] = [_concept("programs", ctx, r.external_cip, language)]
+            external = external_credential_node(ctid, kind, r.external_cip, r.external_type, r.external_name, ctx,
+                                                language)
             extra_nodes.append(external)
-            targets.append(blank)
+            targets.append(external["@id"])
         if targets:
-            what = "Credentials required before this one" if kind == "required" else "Related credentials"
-            profiles.append({"@type": "ceterms:ConditionProfile", "ceterms:description": lang_map(what, language),
-                             "ceterms:targetCredential": targets})
-    if c.skills:
-        requires.append({"@type": "ceterms:ConditionProfile",
-                         "ceterms:description": lang_map("Competencies this credential shows", language),
-                         "ceterms:targetCompetency": [_concept("skills", ctx, s.skill_code, language) for s in c.skills]})
+            profiles.append(relation_profile(kind, targets, language))
+    for min_level, acquired_level, codes in skill_groups(c.skills):
+        requires.append(skills_profile([_concept("skills", ctx, code, language) for code in codes],
+                                       min_level, acquired_level, language))
     programs = [_program_node(c, ctx, ctid, p, language, extra_nodes) for p in c.programs]
     if programs:
-        preparation.append({"@type": "ceterms:ConditionProfile",
-                            "ceterms:description": lang_map("Education programs that prepare for it", language),
-                            "ceterms:targetLearningOpportunity": programs})
+        preparation.append(programs_profile(programs, language))
     return {C + "requires": requires, C + "recommends": recommends, C + "preparationFrom": preparation}
+
+
+# The descriptions of the condition profiles export writes; import maps a profile back only when
+# it says exactly this (anything else it says would be lost), see imports._map_relations.
+RELATION_PROFILES = {"required": (C + "requires", "Credentials required before this one"),
+                     "related": (C + "recommends", "Related credentials")}
+SKILLS_TEXT = "Competencies this credential shows"
+PROGRAMS_TEXT = "Education programs that prepare for it"
+
+
+def relation_profile(kind: str, targets: list[str], language: str) -> dict:
+    return {"@type": "ceterms:ConditionProfile", "ceterms:description": lang_map(RELATION_PROFILES[kind][1], language),
+            "ceterms:targetCredential": targets}
+
+
+def external_credential_node(ctid: str, kind: str, cip: str, credential_type: str, name: str, ctx: ExportContext,
+                             language: str) -> dict:
+    """A credential outside the catalog, as a `_:` node of the record's graph: its type, its name
+    (the type's label when it has none) and its CIP code."""
+    shown = name or CREDENTIAL_TYPES.get(credential_type, "Credential")
+    # Import reads a name that is the type's label back as no name (there is a CIP code): the same node.
+    named = "" if cip and shown == CREDENTIAL_TYPES.get(credential_type) else name
+    node = {"@id": _blank(ctid, "relation", kind, cip, credential_type, named),
+            "@type": CTDL_TYPES.get(credential_type, UNTYPED), "ceterms:name": lang_map(shown, language)}
+    if cip:
+        node["ceterms:instructionalProgramType"] = [_concept("programs", ctx, cip, language)]
+    return node
+
+
+def skill_groups(skills) -> list[tuple[str, str, list[str]]]:
+    """Consecutive skills with the same (minimum, acquired) levels, as (min, acquired, codes): one
+    condition profile each, so the skills keep their order."""
+    groups: list[tuple[str, str, list[str]]] = []
+    for s in skills:
+        levels = (s.min_level or "", s.acquired_level or "")
+        if groups and groups[-1][:2] == levels:
+            groups[-1][2].append(s.skill_code)
+        else:
+            groups.append((*levels, [s.skill_code]))
+    return groups
+
+
+def skills_profile(alignments: list[dict], min_level: str, acquired_level: str, language: str) -> dict:
+    """Competencies as a `ceterms:requires` condition profile. Levels, when set, are two texts of
+    the profile: `ceterms:experience` (the experience a candidate needs first: our minimum level)
+    and `ceterms:name` (the level the credential shows: our acquired level), each exactly a level
+    name of the credential's scale. A profile without them is a skill list without levels."""
+    profile: dict = {"@type": "ceterms:ConditionProfile", "ceterms:description": lang_map(SKILLS_TEXT, language)}
+    if acquired_level:
+        profile["ceterms:name"] = lang_map(acquired_level, language)
+    if min_level:
+        profile["ceterms:experience"] = lang_map(min_level, language)
+    profile["ceterms:targetCompetency"] = alignments
+    return profile
+
+
+def programs_profile(targets: list[str], language: str) -> dict:
+    return {"@type": "ceterms:ConditionProfile", "ceterms:description": lang_map(PROGRAMS_TEXT, language),
+            "ceterms:targetLearningOpportunity": targets}
 
 
 def _program_node(c, ctx: ExportContext, ctid: str, p, language: str, extra_nodes: list[dict]) -> str:
     blank = _blank(ctid, "program", p.id)
+    node = program_node(blank, ctid, p, ctx, language)
+    provider = ctx.organizations.get(p.provider_org_id) if p.provider_org_id else None
+    if provider is None and p.provider_name:
+        org_blank = node["ceterms:offeredBy"][0]
+        if not any(n["@id"] == org_blank for n in extra_nodes):
+            extra_nodes.append(provider_node(org_blank, p.provider_name, language))
+    extra_nodes.append(node)
+    return blank
+
+
+def provider_node(blank: str, name: str, language: str) -> dict:
+    """A program's provider known only by its name."""
+    return {"@id": blank, "@type": "ceterms:CredentialOrganization", "ceterms:name": lang_map(name, language)}
+
+
+def program_node(blank: str, ctid: str, p, ctx: ExportContext, language: str) -> dict:
+    """An education program as a `ceterms:LearningOpportunityProfile` node; its provider is the
+    organization's URI, or a `_:` organization node named after `p.provider_name`."""
     node = {"@id": blank, "@type": "ceterms:LearningOpportunityProfile", "ceterms:name": lang_map(p.name, language)}
     if p.url:
         node["ceterms:subjectWebpage"] = p.url
@@ -196,11 +274,7 @@ def _program_node(c, ctx: ExportContext, ctid: str, p, language: str, extra_node
     if provider is not None:
         node["ceterms:offeredBy"] = [ctx.uri(provider.ctid)]
     elif p.provider_name:
-        org_blank = _blank(ctid, "provider", p.provider_name)
-        if not any(n["@id"] == org_blank for n in extra_nodes):
-            extra_nodes.append({"@id": org_blank, "@type": "ceterms:CredentialOrganization",
-                                "ceterms:name": lang_map(p.provider_name, language)})
-        node["ceterms:offeredBy"] = [org_blank]
+        node["ceterms:offeredBy"] = [_blank(ctid, "provider", p.provider_name)]
     if p.delivery_mode:
         node["ceterms:learningDeliveryType"] = [delivery_alignment(p.delivery_mode, language)]
     if p.duration_value and p.duration_unit:
@@ -211,8 +285,7 @@ def _program_node(c, ctx: ExportContext, ctid: str, p, language: str, extra_node
         node["ceterms:instructionalProgramType"] = [_concept("programs", ctx, p.cip_code, language)]
     if p.location:
         node["ceterms:availableAt"] = [{"@type": "ceterms:Place", "ceterms:name": lang_map(p.location, language)}]
-    extra_nodes.append(node)
-    return blank
+    return node
 
 
 # --- merging an imported original back ------------------------------------------------------------
@@ -221,6 +294,8 @@ def _program_node(c, ctx: ExportContext, ctid: str, p, language: str, extra_node
 OURS = {"@id", "@type", C + "ctid", C + "ownedBy", C + "offeredBy"}
 # Lists whose items import may have mapped: ours, then the source's items that were not mapped.
 MAPPED_LISTS = (*reading.ALIGNMENTS, C + "requires", C + "recommends", C + "preparationFrom")
+# The key of `mapped` that lists the graph nodes (indices into the kept nodes) import mapped.
+GRAPH_NODES = "@graph"
 
 
 def merge_original(node: dict, extra_nodes: list[dict], original: dict, current: dict) -> tuple[dict, list[dict]]:
@@ -243,7 +318,10 @@ def merge_original(node: dict, extra_nodes: list[dict], original: dict, current:
             continue
         merged[prop] = value
     seen = {n.get("@id") for n in extra_nodes}
-    carried_nodes = [n for n in original.get("nodes") or [] if isinstance(n, dict) and n.get("@id") not in seen]
+    # Nodes import mapped (programs, their providers, external credentials) are ours now.
+    consumed = set((original.get("mapped") or {}).get(GRAPH_NODES, []))
+    carried_nodes = [n for i, n in enumerate(original.get("nodes") or [])
+                     if isinstance(n, dict) and n.get("@id") not in seen and i not in consumed]
     return merged, [*extra_nodes, *carried_nodes]
 
 

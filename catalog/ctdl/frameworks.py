@@ -46,9 +46,11 @@ def lang_map(text: str, language: str) -> dict:
     return {language_tag(language): text}
 
 
+@lru_cache(maxsize=256)
 def language_tag(language: str) -> str:
     """CTDL publishers write `en-US`; we store `en`. Both are BCP 47, so keep what we have but
-    give English its usual region, which is how the Registry's finder groups texts."""
+    give English its usual region, which is how the Registry's finder groups texts.
+    (Cached: an export asks it a few times per text, hundreds of thousands of times.)"""
     return "en-US" if (language or "en").lower() == "en" else language
 
 

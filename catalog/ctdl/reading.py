@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from catalog.authoring import validation as v
 from catalog.ctdl.frameworks import esco_code
 from catalog.ctdl.types import stored_type
+from store.ctids import normalise_ctid
 
 C = "ceterms:"
 DEFAULT_COST_NOTE = "The cost of earning the credential"  # what export writes when there is no note
@@ -195,9 +196,10 @@ def is_old_edition(item: dict) -> bool:
 
 
 def competency_codes(profile: dict) -> list[str] | None:
-    """Skill codes to look up, if `profile` is a ConditionProfile of competencies and nothing else:
-    ESCO skills by their URI, others (ours, O*NET) by their code."""
-    if set(profile) - {"@type", C + "description", C + "targetCompetency"}:
+    """Skill codes to look up, if `profile` is a ConditionProfile of competencies and nothing else
+    (but the levels export writes, see competency_levels): ESCO skills by their URI, others (ours,
+    O*NET) by their code."""
+    if set(profile) - {"@type", C + "description", C + "targetCompetency", *SKILL_LEVELS}:
         return None
     codes = []
     for item in as_list(profile.get(C + "targetCompetency")):
@@ -221,3 +223,28 @@ def _same(a, b) -> bool:
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return a is not None and b is not None and Decimal(a) == Decimal(b)
     return (a or None) == (b or None)
+
+
+# Where a competency profile carries its skills' levels (export.skills_profile): the profile's
+# name is the level the credential shows, its experience the level a candidate needs first.
+SKILL_LEVELS = {C + "name": "acquired_level", C + "experience": "min_level"}
+
+
+def competency_levels(profile: dict, language: str) -> dict[str, str] | None:
+    """{"min_level", "acquired_level"} of a competency profile ("" where it names none), or None
+    when a level is not one text: then the profile is not ours to read."""
+    levels = {}
+    for prop, level in SKILL_LEVELS.items():
+        value = profile.get(prop)
+        texts = texts_of(value, language) if value is not None else []
+        if len(texts) > 1 or (value is not None and not (texts and texts[0].strip())):
+            return None
+        levels[level] = texts[0].strip() if texts else ""
+    return levels
+
+
+def ctid_of(reference) -> str | None:
+    """The CTID a Registry URI (or a bare CTID) names, lower case, or None."""
+    if not isinstance(reference, str):
+        return None
+    return normalise_ctid(reference.rstrip("/").rsplit("/", 1)[-1])

@@ -6,7 +6,6 @@ labels, organizations, relation targets and originals it names in one query each
 """
 from __future__ import annotations
 
-from itertools import islice
 from types import SimpleNamespace
 from typing import Iterator
 
@@ -18,7 +17,7 @@ from indexer.sources import load_credentials
 from store.models import Concept, Credential, CtdlOriginal, Organization, Scheme, Status
 from store.vocabulary import bound_scheme
 
-BATCH = 500
+BATCH = 1000  # credentials a batch: bounds memory; larger batches amortise the per-query cost
 
 
 class NotPublished(Exception):
@@ -45,7 +44,26 @@ def _labels(session: Session, scheme: str, codes: set[str]) -> dict[str, str]:
     return out
 
 
-def context_for(session: Session, base_uri: str, credentials: list) -> ExportContext:
+class LabelCache:
+    """Labels of the codes exported so far, per vocabulary, for the life of one export: 100k
+    credentials name a few thousand codes, so after the first batches no label query is left."""
+
+    def __init__(self):
+        self.schemes: dict[str, str] = {}
+        self.labels: dict[str, dict[str, str | None]] = {}
+
+    def get(self, session: Session, vocabulary: str, codes: set[str]) -> dict[str, str]:
+        known = self.labels.setdefault(vocabulary, {})
+        missing = codes - known.keys()
+        if missing:
+            if vocabulary not in self.schemes:
+                self.schemes[vocabulary] = bound_scheme(session, vocabulary)
+            found = _labels(session, self.schemes[vocabulary], missing)
+            known.update({code: found.get(code) for code in missing})
+        return {code: known[code] for code in codes if known[code] is not None}
+
+
+def context_for(session: Session, base_uri: str, credentials: list, cache: LabelCache | None = None) -> ExportContext:
     ids = [c.id for c in credentials]
     codes = {
         "occupations": {o.code for c in credentials for o in c.occupations},
@@ -55,8 +73,8 @@ def context_for(session: Session, base_uri: str, credentials: list) -> ExportCon
         | {r.external_cip for c in credentials for r in c.relations if r.external_cip}
         | {p.cip_code for c in credentials for p in c.programs if p.cip_code},
     }
-    labels = {vocabulary: _labels(session, bound_scheme(session, vocabulary), wanted)
-              for vocabulary, wanted in codes.items()}
+    cache = cache or LabelCache()
+    labels = {vocabulary: cache.get(session, vocabulary, wanted) for vocabulary, wanted in codes.items()}
     orgs = _organizations(session, {c.org_id for c in credentials}
                           | {p.provider_org_id for c in credentials for p in c.programs})
     targets = {r.target_id for c in credentials for r in c.relations if r.target_id}
@@ -87,15 +105,23 @@ def count_published(session: Session, org_id: int | None = None) -> int:
 
 def credential_records(session: Session, base_uri: str, org_id: int | None = None,
                        offset: int = 0, limit: int | None = None, batch: int = BATCH) -> Iterator[dict]:
-    """Every published credential's record (of one organization), in id order, streamed."""
-    query = _published(org_id).order_by(Credential.id).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    ids = iter(session.execute(query.execution_options(yield_per=5000)).scalars().all())
-    while chunk := list(islice(ids, batch)):
+    """Every published credential's record (of one organization), in id order, streamed: a batch
+    of ids at a time (keyset: after the last id of the batch before), so neither the ids nor the
+    records of the whole catalog are ever held at once. The harvest API (a page: offset and limit)
+    and `catalog export ctdl` (everything) both read through here."""
+    labels = LabelCache()
+    last, remaining = None, limit
+    while remaining is None or remaining > 0:
+        query = _published(org_id).order_by(Credential.id).limit(batch if remaining is None else min(batch, remaining))
+        query = query.offset(offset) if last is None else query.where(Credential.id > last)
+        chunk = list(session.scalars(query))
+        if not chunk:
+            return
+        last = chunk[-1]
+        remaining = None if remaining is None else remaining - len(chunk)
         credentials = load_credentials(session, chunk)
         views = [credentials[i] for i in chunk if i in credentials and credentials[i].status == Status.published.value]
-        ctx = context_for(session, base_uri, views)
+        ctx = context_for(session, base_uri, views, labels)
         for credential in views:
             yield build_credential_record(credential, ctx)
 

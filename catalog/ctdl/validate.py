@@ -159,6 +159,8 @@ def shacl_problems(document: dict) -> list[dict]:
     paths = _node_paths(document)
     problems = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
+        if (None, SH.detail, result) in results:
+            continue  # why a nested shape (sh:or, sh:node) failed: its parent result says it
         focus = results.value(result, SH.focusNode)
         prop = results.value(result, SH.resultPath)
         message = results.value(result, SH.resultMessage)

@@ -72,12 +72,13 @@ def describe(message: EmailMessage, recipients) -> str:
 
 
 class LocalMailServer:
-    """aiosmtpd's threaded Controller around a KeepingHandler, on 127.0.0.1:`port`."""
+    """aiosmtpd's threaded Controller around a KeepingHandler, on `host`:`port` (loopback unless
+    told otherwise: in docker compose the web container reaches it by service name)."""
 
-    def __init__(self, port: int, directory: Path | None = None, echo: bool = False):
+    def __init__(self, port: int, directory: Path | None = None, echo: bool = False, host: str = "127.0.0.1"):
         self.port = port
         self.handler = KeepingHandler(directory, echo)
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=port)
+        self._controller = Controller(self.handler, hostname=host, port=port)
 
     def __enter__(self) -> "LocalMailServer":
         self._controller.start()
@@ -89,11 +90,12 @@ class LocalMailServer:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
     parser.add_argument("--port", type=int, default=8025)
     parser.add_argument("--directory", type=Path, default=INSTANCE_DIR / "mail")
     args = parser.parse_args(argv)
-    with LocalMailServer(args.port, args.directory, echo=True):
-        print(f"mail-local: SMTP on 127.0.0.1:{args.port}, messages in {args.directory}", flush=True)
+    with LocalMailServer(args.port, args.directory, echo=True, host=args.host):
+        print(f"mail-local: SMTP on {args.host}:{args.port}, messages in {args.directory}", flush=True)
         try:
             threading.Event().wait()
         except KeyboardInterrupt:

@@ -292,9 +292,10 @@
   document.addEventListener("click", function (event) {
     var target = event.target.closest && event.target.closest("button");
     if (!target) return;
-    if (target.hasAttribute("data-add-reference")) return addReference(target);
+    // "Add reference" and "Add level" submit the tab when scripts are off; here they add in place.
+    if (target.hasAttribute("data-add-reference")) { event.preventDefault(); return addReference(target); }
     if (target.hasAttribute("data-add-program")) { event.preventDefault(); return addProgram(target); }
-    if (target.hasAttribute("data-add-level")) return addLevel(target);
+    if (target.hasAttribute("data-add-level")) { event.preventDefault(); return addLevel(target); }
     if (target.hasAttribute("data-apply-levels")) return applyLevels(target);
     if (target.hasAttribute("data-remove-level")) return removeLevel(target);
     if (target.hasAttribute("data-remove")) {
