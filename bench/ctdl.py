@@ -13,9 +13,10 @@ is printed per wall-clock second and per CPU second of this process: on a shared
 wall-clock figures swing with the neighbours' load, the CPU ones much less.
 
 Import: records exported above, given fresh CTIDs (as records from another registry would have),
-imported into a new organization through catalog.ctdl.imports.run_import, against the baseline
-of creating the same credentials directly through the authoring service (create_credential and
-the section saves an import makes).
+imported into a new organization through catalog.ctdl.imports.run_import (the shared import
+pipeline: mapping, batch validation and bulk writes), against the baseline of creating the same
+credentials one at a time directly through the authoring service (create_credential and the
+section saves an import makes, no mapping): the per-record path, not the bulk one.
 
 Targets (issue 12): export at least 2,000 records/s with flat memory, import at least 300 records/s.
 """

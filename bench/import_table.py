@@ -4,12 +4,15 @@ Builds a throwaway database (migrations + bundled taxonomies) in a temporary dir
 CSV of N rows made from the real Texas ETPL cut in tests/data (Program ID and name made unique
 per copy, so every row creates a credential), and imports it as `catalog import table` does:
 through catalog.imports.spreadsheet.import_table, so every row goes through the authoring
-service (revisions, history, outbox) in its own savepoint, committed in batches of 200.
+service's rules (revisions, history, outbox), validated and written a batch of 200 at a time
+(catalog.authoring.bulk).
 
 Measured in the same run:
 1. baseline: read + map + normalise only (tables.py, normalise.py), no database: the ceiling;
-2. import at each size, each in its own process so peak RSS (ru_maxrss) belongs to that size;
-   flat memory means the peak barely grows with N.
+2. the per-record path (ImportOptions(bulk=False): every row through the ordinary service calls
+   in a savepoint of its own, as imports worked before the bulk path), at the dry-run size;
+3. a dry run, then the import at each size, each in its own process so peak RSS (ru_maxrss)
+   belongs to that size; flat memory means the peak barely grows with N.
 
     .venv/bin/python -m bench.import_table                    # 10000 and 100000 rows
     .venv/bin/python -m bench.import_table --rows 2000 10000  # on a loaded machine
@@ -74,7 +77,7 @@ def baseline(path: Path) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _import(url: str, path: str, dry_run: bool, out) -> None:
+def _import(url: str, path: str, dry_run: bool, out, bulk: bool = True) -> None:
     from catalog.imports.pipeline import ImportOptions
     from catalog.imports.spreadsheet import import_table
     from catalog.imports.tables import CLI_LIMITS
@@ -88,7 +91,7 @@ def _import(url: str, path: str, dry_run: bool, out) -> None:
         org_id = org.id
     session = get_sessionmaker(url)()
     start = time.perf_counter()
-    report = import_table(session, org_id, path, ImportOptions(dry_run=dry_run, create_providers=True),
+    report = import_table(session, org_id, path, ImportOptions(dry_run=dry_run, create_providers=True, bulk=bulk),
                           limits=CLI_LIMITS)
     elapsed = time.perf_counter() - start
     session.close()
@@ -96,9 +99,9 @@ def _import(url: str, path: str, dry_run: bool, out) -> None:
               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
-def measure(url: str, path: Path, dry_run: bool = False) -> dict:
+def measure(url: str, path: Path, dry_run: bool = False, bulk: bool = True) -> dict:
     receive, send = mp.Pipe(duplex=False)
-    process = mp.get_context("fork").Process(target=_import, args=(url, str(path), dry_run, send))
+    process = mp.get_context("fork").Process(target=_import, args=(url, str(path), dry_run, send, bulk))
     process.start()
     result = receive.recv()
     process.join()
@@ -123,12 +126,17 @@ def main() -> None:
         write_rows(dry_file, args.dry_run_rows)
         print(f"baseline (read + map + normalise, no database), {args.dry_run_rows} rows: "
               f"{baseline(dry_file):,.0f} rows/s", flush=True)
+        single = measure(url, dry_file, bulk=False)
+        single_rate = args.dry_run_rows / single["seconds"]
+        print(f"per-record path (reference), {args.dry_run_rows} rows: {single_rate:,.0f} rows/s, "
+              f"peak RSS {single['peak_mb']:.0f} MB", flush=True)
         dry = measure(url, dry_file, dry_run=True)
         print(f"dry run, {args.dry_run_rows} rows: {args.dry_run_rows / dry['seconds']:,.0f} rows/s, "
               f"peak RSS {dry['peak_mb']:.0f} MB", flush=True)
         for n in args.rows:
             result = measure(url, files[n])
-            print(f"import, {n} rows: {n / result['seconds']:,.0f} rows/s ({result['seconds']:.0f} s), "
+            print(f"import, {n} rows: {n / result['seconds']:,.0f} rows/s ({result['seconds']:.0f} s, "
+                  f"{n / result['seconds'] / single_rate:.1f}x the per-record path), "
                   f"peak RSS {result['peak_mb']:.0f} MB, {result['summary']}", flush=True)
         print("target: >= 500 rows/s, peak RSS flat across sizes")
 

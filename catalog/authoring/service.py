@@ -8,11 +8,13 @@ the save is refused with what they changed, never silently overwritten.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store.ids import parse_id
 from store.models import (
@@ -91,6 +93,9 @@ class Known:
         codes = {c for c in codes if isinstance(c, str) and len(c) <= 64 and not v.UNSTORABLE.search(c)}
         if not codes:
             return set()
+        every = self.session.info.get(EVERY_CODE, {}).get(vocabulary)
+        if every is not None:  # an import loaded them all (every_code)
+            return codes & every
         scheme = bound_scheme(self.session, vocabulary)
         return {code for batch in _batches(codes) for code in self.session.scalars(
             select(Concept.code).join(Scheme).where(Scheme.name == scheme, Concept.code.in_(batch))
@@ -125,6 +130,27 @@ class Known:
         return targets
 
 
+EVERY_CODE = "authoring_every_code"  # session.info key: vocabulary -> frozenset of its codes
+
+
+@contextmanager
+def every_code(session: Session, vocabularies=("occupations", "sectors", "programs", "skills")):
+    """Within the block, Known.codes answers from every code of the bound schemes, read once
+    (one query per vocabulary), instead of a query or two per lookup: an import of thousands
+    of records looks codes up a few times each."""
+    loaded = {vocabulary: frozenset(session.scalars(select(Concept.code).join(Scheme).where(
+        Scheme.name == bound_scheme(session, vocabulary)))) for vocabulary in vocabularies}
+    outer = session.info.get(EVERY_CODE)
+    session.info[EVERY_CODE] = loaded
+    try:
+        yield
+    finally:
+        if outer is None:
+            session.info.pop(EVERY_CODE, None)
+        else:
+            session.info[EVERY_CODE] = outer
+
+
 def may_provide(org: Organization, own_org_id: int) -> bool:
     """Whether `org` may be named as the provider of a program on a credential of `own_org_id`."""
     return org.id == own_org_id or OrgKind.education_provider.value in (org.kinds or [])
@@ -149,10 +175,19 @@ def _cips_in(payload) -> list[str]:
 
 
 # --- applying sections ---------------------------------------------------------------------------
+#
+# Each section is applied in two steps: `clean` validates the payload against the lookups (and may
+# query, e.g. for a required-credential cycle) without touching the credential, and `put` writes
+# the cleaned values into it. A save cleans all of its sections before it puts any, so a payload
+# that fails changes nothing; catalog.authoring.bulk cleans a whole batch first the same way.
 
 
-def _apply_details(session: Session, credential: Credential, payload, known: Known) -> None:
-    cleaned = v.clean_details(payload, known.codes("programs", _cips_in(payload)))
+def _clean_details(session: Session, credential: Credential, payload, known: Known) -> dict:
+    return v.clean_details(payload, known.codes("programs", _cips_in(payload)))
+
+
+def _put_details(credential: Credential, cleaned: dict) -> None:
+    cleaned = dict(cleaned)
     _set_links(credential, "cips", CredentialCip, cleaned.pop("cip_codes"))
     for field, value in cleaned.items():
         setattr(credential, field, value)
@@ -166,16 +201,19 @@ def _set_links(credential: Credential, attr: str, table, codes: list[str]) -> No
         link.position = position
 
 
-def _apply_codes(table, attr: str, vocabulary: str, noun: str):
-    def apply(session: Session, credential: Credential, payload, known: Known) -> None:
+def _codes_section(table, attr: str, vocabulary: str, noun: str):
+    def clean(session: Session, credential: Credential, payload, known: Known) -> list[str]:
         raw = payload.get(vocabulary, payload) if isinstance(payload, dict) else payload
         candidates = raw if isinstance(raw, list) else []
-        _set_links(credential, attr, table, v.clean_codes(raw, vocabulary, known.codes(vocabulary, candidates), noun))
+        return v.clean_codes(raw, vocabulary, known.codes(vocabulary, candidates), noun)
 
-    return apply
+    def put(credential: Credential, codes: list[str]) -> None:
+        _set_links(credential, attr, table, codes)
+
+    return clean, put
 
 
-def _apply_related(session: Session, credential: Credential, payload, known: Known) -> None:
+def _clean_related(session: Session, credential: Credential, payload, known: Known) -> list[dict]:
     items = payload.get("related", payload) if isinstance(payload, dict) else payload
     targets = known.relation_targets(credential.org_id, _ids_in(items, "credential_id"))
     cips = known.codes("programs", _cips_in(items))
@@ -184,6 +222,10 @@ def _apply_related(session: Session, credential: Credential, payload, known: Kno
     cycle = _required_cycle(session, credential.id, required)
     if cycle:
         raise v.ValidationError({"related": "a required-credential cycle would form: " + " → ".join(cycle)})
+    return relations
+
+
+def _put_related(credential: Credential, relations: list[dict]) -> None:
     credential.relations = [
         CredentialRelation(kind=r["kind"], target_id=r.get("credential_id"), external_cip=r.get("cip", ""),
                            external_type=r.get("type", ""), external_name=r.get("name", ""))
@@ -220,10 +262,14 @@ def _required_cycle(session: Session, self_id: int | None, required: list[int]) 
     return []
 
 
-def _apply_skills(session: Session, credential: Credential, payload, known: Known) -> None:
+def _clean_skills(session: Session, credential: Credential, payload, known: Known) -> tuple[list[dict], list[dict]]:
     items = payload.get("items", payload) if isinstance(payload, dict) else payload
     codes = [i.get("skill_id") or i.get("code") for i in items if isinstance(i, dict)] if isinstance(items, list) else []
-    custom, skills = v.clean_skills(payload, known.codes("skills", codes), merged_scale)
+    return v.clean_skills(payload, known.codes("skills", codes), merged_scale)
+
+
+def _put_skills(credential: Credential, cleaned: tuple[list[dict], list[dict]]) -> None:
+    custom, skills = cleaned
     current = {c.name: c for c in credential.custom_levels}
     credential.custom_levels = [
         _set(current.get(c["name"]) or CustomLevel(name=c["name"]), position=c["position"]) for c in custom
@@ -236,13 +282,17 @@ def _apply_skills(session: Session, credential: Credential, payload, known: Know
     ]
 
 
-def _apply_programs(session: Session, credential: Credential, payload, known: Known) -> None:
+def _clean_programs(session: Session, credential: Credential, payload, known: Known) -> list[dict]:
     items = payload.get("programs", payload) if isinstance(payload, dict) else payload
     names, allowed = known.providers(credential.org_id, _ids_in(items, "provider_org_id"))
-    programs = v.clean_programs(items, names, allowed, known.codes("programs", _cips_in(items)))
+    return v.clean_programs(items, names, allowed, known.codes("programs", _cips_in(items)))
+
+
+def _put_programs(credential: Credential, programs: list[dict]) -> None:
     existing = {p.id: p for p in credential.programs}
     kept = []
     for program in programs:
+        program = dict(program)
         row = existing.get(program.pop("id")) or Program()
         kept.append(_set(row, **program))
     credential.programs = kept
@@ -257,14 +307,104 @@ def _set(row, **values):
 # Joins the sections of one save in its history entry's `section` ("occupations+sectors").
 SECTION_JOINER = "+"
 
-APPLY = {
-    "details": _apply_details,
-    "occupations": _apply_codes(CredentialOccupation, "occupations", "occupations", "occupation"),
-    "sectors": _apply_codes(CredentialSector, "sectors", "sectors", "sector"),
-    "related": _apply_related,
-    "skills": _apply_skills,
-    "programs": _apply_programs,
+# section -> (clean, put)
+SECTIONS = {
+    "details": (_clean_details, _put_details),
+    "occupations": _codes_section(CredentialOccupation, "occupations", "occupations", "occupation"),
+    "sectors": _codes_section(CredentialSector, "sectors", "sectors", "sector"),
+    "related": (_clean_related, _put_related),
+    "skills": (_clean_skills, _put_skills),
+    "programs": (_clean_programs, _put_programs),
 }
+APPLY = tuple(SECTIONS)  # the section names, in the editor's order
+
+
+def clean_sections(session: Session, credential: Credential, payloads: dict, known: Known) -> dict:
+    """{section: cleaned values} for a save's payloads, or ValidationError; changes nothing."""
+    unknown = [section for section in payloads if section not in SECTIONS]
+    if unknown:
+        raise v.ValidationError({"section": f"unknown section {unknown[0]!r}; one of {', '.join(SECTIONS)}"})
+    return {section: SECTIONS[section][0](session, credential, payload, known) for section, payload in payloads.items()}
+
+
+class Writes:
+    """Where a save's history entry and outbox events go: at once, as here, or collected for a
+    whole batch (catalog.authoring.bulk.BatchWrites), which writes the same rows together."""
+
+    def entry(self, session: Session, credential: Credential, values: dict) -> None:
+        if credential.id is None:
+            session.flush()  # the entry needs the id; otherwise the commit (or next query) writes it all at once
+        session.add(RevisionEntry(credential_id=credential.id, **values))
+
+    def queue(self, session: Session, credential: Credential) -> None:
+        queue_credentials(session, {credential.id})
+
+    def referrers(self, session: Session, credential: Credential) -> None:
+        """Documents of other credentials show this one's name while it is published (indexer.dependents)."""
+        queue_dependents(session, "credential", {credential.id}, exclude={credential.id})
+
+
+AT_ONCE = Writes()
+
+
+def put_sections(session: Session, user: User | None, credential: Credential, cleaned: dict,
+                 writes: Writes = AT_ONCE) -> list[str]:
+    """Write cleaned sections (clean_sections) into the credential as one save: one revision and
+    one history entry naming the sections that changed, which it returns."""
+    renamed_from = credential.name
+    changed, before, after = [], {}, {}
+    for section, values in cleaned.items():
+        section_before = section_snapshot(credential, section)
+        SECTIONS[section][1](credential, values)
+        section_after = section_snapshot(credential, section)
+        if section_after != section_before:
+            changed.append(section)
+            before.update(section_before)
+            after.update(section_after)
+    if not changed:
+        return changed
+    _record(session, credential, user, SECTION_JOINER.join(changed), before, after,
+            was_public=credential.status == Status.published.value, writes=writes)
+    if "details" in changed and credential.name != renamed_from:
+        writes.referrers(session, credential)
+    return changed
+
+
+def new_credential(org_id: int) -> Credential:
+    # Empty collections from the start: a new credential has none, and reading one would
+    # otherwise cost a query each once it is flushed (bulk imports create thousands). Set as
+    # loaded, not assigned: assigning fires collection events that cost more than the rest of the
+    # constructor. Not notes: add_note adds them by credential id, so that collection must load
+    # from the database.
+    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value)
+    for collection in ("occupations", "sectors", "cips", "relations", "skills", "custom_levels", "programs"):
+        set_committed_value(credential, collection, [])
+    return credential
+
+
+def put_created(session: Session, user: User | None, credential: Credential, cleaned_details: dict,
+                writes: Writes = AT_ONCE) -> None:
+    """A new credential's first save (revision 1, its "details" history entry)."""
+    session.add(credential)
+    before = section_snapshot(credential, "details")
+    _put_details(credential, cleaned_details)
+    if writes is AT_ONCE:
+        session.flush()
+    _record(session, credential, user, "details", before, section_snapshot(credential, "details"), was_public=False,
+            writes=writes)
+
+
+def put_status(session: Session, user: User | None, credential: Credential, status: str,
+               writes: Writes = AT_ONCE) -> None:
+    """Change the status (already checked by set_status or the caller) with its history and outbox."""
+    before = {"status": credential.status}
+    was_public = credential.status == Status.published.value
+    credential.status = status
+    if status == Status.published.value and credential.published_at is None:
+        credential.published_at = utcnow()
+    _record(session, credential, user, "status", before, {"status": credential.status}, was_public=was_public,
+            writes=writes)
+    writes.referrers(session, credential)
 
 
 # --- the public operations ---------------------------------------------------------------------
@@ -272,16 +412,9 @@ APPLY = {
 
 def create_credential(session: Session, user: User | None, org_id: int, details: dict,
                       known: Known | None = None) -> Credential:
-    # Empty collections from the start: a new credential has none, and reading one would
-    # otherwise cost a query each once it is flushed (bulk imports create thousands). Not notes:
-    # add_note adds them by credential id, so that collection must load from the database.
-    credential = Credential(org_id=org_id, name="", revision=0, status=Status.draft.value, occupations=[],
-                            sectors=[], cips=[], relations=[], skills=[], custom_levels=[], programs=[])
-    session.add(credential)
-    before = section_snapshot(credential, "details")
-    _apply_details(session, credential, details, known or Known(session))
-    session.flush()
-    _record(session, credential, user, "details", before, section_snapshot(credential, "details"), was_public=False)
+    credential = new_credential(org_id)
+    cleaned = _clean_details(session, credential, details, known or Known(session))
+    put_created(session, user, credential, cleaned)
     return credential
 
 
@@ -300,30 +433,15 @@ def save_sections(session: Session, user: User | None, credential: Credential, p
     made one save, so the revision goes up once and the history shows one entry naming both
     (its section is "occupations+sectors"). Sections that did not change are left out of it.
     """
-    unknown = [section for section in payloads if section not in APPLY]
+    unknown = [section for section in payloads if section not in SECTIONS]
     if unknown:
-        raise v.ValidationError({"section": f"unknown section {unknown[0]!r}; one of {', '.join(APPLY)}"})
+        raise v.ValidationError({"section": f"unknown section {unknown[0]!r}; one of {', '.join(SECTIONS)}"})
     if credential.status == Status.archived.value:
         raise ArchivedError(credential)
     for section in payloads:
         _check_conflict(session, credential, section, base_revision)
-    renamed_from = credential.name
-    known = known or Known(session)
-    changed, before, after = [], {}, {}
-    for section, payload in payloads.items():
-        section_before = section_snapshot(credential, section)
-        APPLY[section](session, credential, payload, known)
-        section_after = section_snapshot(credential, section)
-        if section_after != section_before:
-            changed.append(section)
-            before.update(section_before)
-            after.update(section_after)
-    if not changed:
-        return credential
-    _record(session, credential, user, SECTION_JOINER.join(changed), before, after,
-            was_public=credential.status == Status.published.value)
-    if "details" in changed and credential.name != renamed_from:
-        _queue_referrers(session, credential)
+    cleaned = clean_sections(session, credential, payloads, known or Known(session))
+    put_sections(session, user, credential, cleaned)
     return credential
 
 
@@ -338,13 +456,7 @@ def set_status(session: Session, user: User | None, credential: Credential, stat
         missing = v.missing_for_publish(section_snapshot(credential, "details"))
         if missing:
             raise PublishError(missing)
-    before = {"status": credential.status}
-    was_public = credential.status == Status.published.value
-    credential.status = status
-    if status == Status.published.value and credential.published_at is None:
-        credential.published_at = utcnow()
-    _record(session, credential, user, "status", before, {"status": credential.status}, was_public=was_public)
-    _queue_referrers(session, credential)
+    put_status(session, user, credential, status)
     return credential
 
 
@@ -372,23 +484,16 @@ def entry_sections(section: str) -> list[str]:
 
 
 def _record(session: Session, credential: Credential, user: User | None, section: str, before: dict,
-            after: dict, was_public: bool) -> None:
+            after: dict, was_public: bool, writes: Writes = AT_ONCE) -> None:
     changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
     credential.revision += 1
     credential.updated_at = utcnow()
     if credential.status == Status.published.value:
         credential.last_published_name = credential.name  # public from this commit on
-    if credential.id is None:
-        session.flush()  # the entry needs the id; otherwise the commit (or next query) writes it all at once
-    session.add(RevisionEntry(credential_id=credential.id, revision=credential.revision,
-                              user_id=user.id if user else None, section=section, changes=changes))
+    writes.entry(session, credential, {"revision": credential.revision, "user_id": user.id if user else None,
+                                       "section": section, "changes": changes})
     if was_public or credential.status == Status.published.value:
-        queue_credentials(session, {credential.id})
-
-
-def _queue_referrers(session: Session, credential: Credential) -> None:
-    """Documents of other credentials show this one's name while it is published (indexer.dependents)."""
-    queue_dependents(session, "credential", {credential.id}, exclude={credential.id})
+        writes.queue(session, credential)
 
 
 def describe_entry(entry: RevisionEntry) -> dict:

@@ -1,10 +1,11 @@
 """Importing CTDL credential records: map, validate, upsert through the authoring service, report.
 
-The shape is the shared import pipeline's (records in, one report entry per record out, every
-write through catalog.authoring.service so revisions, history, the outbox and the index follow):
+The CTDL import is a source of the shared import pipeline (catalog.imports.pipeline.run_batches),
+so it gets its batches, bulk writes (catalog.authoring.bulk) and fallback; every write goes
+through the authoring service's rules, so revisions, history, the outbox and the index follow:
 
-    read (sources.py) -> map (map_record, pure but for code lookups) -> upsert (one savepoint
-    per record) -> report {"summary": {created, updated, unchanged, failed}, "records": [...]}
+    read (sources.py) -> map (map_record, pure but for code lookups) -> CtdlSource: look the batch
+    up by CTID, validate, upsert -> report {"summary": {created, updated, unchanged, failed}, "records": [...]}
 
 - Idempotent: a record is matched by its CTID, in either letter case; importing it again updates
   that credential (or leaves it unchanged) and never creates a second one.
@@ -16,8 +17,8 @@ write through catalog.authoring.service so revisions, history, the outbox and th
   skills with their levels, required and related credentials (catalog ones by CTID, external `_:`
   nodes), education programs with their provider. A profile or node is mapped only when export
   would give it back exactly; anything else stays in the kept original.
-- A record that fails leaves nothing behind (its savepoint rolls back) and stops nothing else.
-  `dry_run` rolls everything back at the end and reports what would have happened.
+- A record that fails leaves nothing behind and stops nothing else. `dry_run` rolls every batch
+  back and reports what would have happened.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from catalog.authoring import service
+from catalog.authoring import bulk, service
 from catalog.authoring import validation as v
 from catalog.authoring.snapshot import section_snapshot
 from catalog.authoring.levels import DEFAULT_LEVELS, merged_scale
@@ -39,6 +40,7 @@ from catalog.ctdl.frameworks import CANDIDATES, lang_map
 from catalog.ctdl.reading import ALIGNMENTS, C, as_list, text_of
 from catalog.ctdl.sources import Incoming
 from catalog.ctdl.types import compact_type, stored_type
+from catalog.imports import pipeline
 from store.ctids import normalise_ctid
 from store.facts import CREDENTIAL_TYPES
 from store.models import Concept, Credential, CtdlOriginal, CustomLevel, Organization, Scheme, Status
@@ -68,7 +70,7 @@ class Plan:
     problems: list[dict] = field(default_factory=list)
     # Read back from what export writes (docs/ctdl.md): each mapped skill's levels
     # {code: {"min_level", "acquired_level"}}, the "related" section's items (catalog credentials
-    # by id, external ones by cip/type/name) and the "programs" section's items. apply_plan saves
+    # by id, external ones by cip/type/name) and the "programs" section's items. CtdlSource saves
     # them through related_section, programs_section and skills_section.
     skill_levels: dict[str, dict] = field(default_factory=dict)
     related: list[dict] = field(default_factory=list)
@@ -380,7 +382,7 @@ def _program(node: dict, graph: Graph, consumed: list[int]) -> dict | None:
     return program
 
 
-# --- what apply_plan saves of the new Plan fields --------------------------------------------------
+# --- what CtdlSource saves of the new Plan fields ---------------------------------------------------
 
 
 def skills_section(credential: Credential, plan: Plan) -> dict:
@@ -489,108 +491,134 @@ def _map_alignments(session: Session, record: dict, prop: str, vocabulary: str, 
     return out
 
 
-# --- upserting ------------------------------------------------------------------------------------
+# --- upserting: a source of the shared import pipeline ----------------------------------------------
 
 
-def find_by_ctid(session: Session, ctid: str) -> Credential | None:
-    """CTIDs are stored lower case (minted so, and imports normalise), so the unique index answers."""
-    return session.scalar(select(Credential).where(Credential.ctid == ctid.lower()))
+@dataclass
+class _Record:
+    incoming: Incoming
+    plan: Plan
+    error: Exception | None = None   # found while looking the credential up (another organization's, ...)
+    original_changed: bool = False
 
 
-def _state(session: Session, credential: Credential) -> tuple:
-    original = session.get(CtdlOriginal, credential.id)
-    return credential.revision, credential.status, original.document if original else None
+def _failed(item: Incoming, problems: list[dict], ctid: str | None = None) -> dict:
+    return {"ctid": ctid, "id": None, "status": "failed", "problems": problems, "source": item.where}
 
 
-def apply_plan(session: Session, org: Organization, incoming: Incoming, plan: Plan, publish: bool) -> tuple[str, int]:
-    """Create or update the credential; returns (status, id). Raises ValidationError & co."""
-    credential = find_by_ctid(session, plan.ctid)
-    if credential is not None and credential.org_id != org.id:
-        raise v.ValidationError({"ceterms:ctid": f"{plan.ctid} is a credential of another organization "
-                                                 f"({credential.organization.name}); it cannot be imported into {org.name}"})
-    if credential is not None and credential.status == Status.archived.value:
-        raise v.ValidationError({"ceterms:ctid": f"{plan.ctid} is archived here; unarchive it before importing it again"})
-    created = credential is None
-    before = None if created else _state(session, credential)
-    if created:
-        credential = service.create_credential(session, None, org.id, plan.details)
-        credential.ctid = plan.ctid
-    else:
-        details = {**section_snapshot(credential, "details"), **plan.details}
-        service.save_section(session, None, credential, "details", details)
-    # A new credential has no links yet: empty sections need no save (and no queries).
-    if plan.occupations or not created:
-        service.save_section(session, None, credential, "occupations", plan.occupations)
-    if plan.sectors or not created:
-        service.save_section(session, None, credential, "sectors", plan.sectors)
-    if plan.skills or not created:
-        service.save_section(session, None, credential, "skills", skills_section(credential, plan))
-    if plan.related or not created:
-        service.save_section(session, None, credential, "related", related_section(session, credential, plan))
-    if plan.programs or not created:
-        service.save_section(session, None, credential, "programs", programs_section(session, credential, plan))
-    document = {"record": incoming.record, "nodes": incoming.nodes, "mapped": plan.mapped}
-    original = session.get(CtdlOriginal, credential.id)
-    if original is None:
-        session.add(CtdlOriginal(credential_id=credential.id, document=document))
-    elif original.document != document:
-        original.document = document
-    if publish and credential.status != Status.published.value:
-        service.set_status(session, None, credential, Status.published.value)
-    session.flush()
-    if created:
-        return "created", credential.id
-    return ("unchanged" if _state(session, credential) == before else "updated"), credential.id
+class CtdlSource(pipeline.Source):
+    """CTDL records for one organization, matched by CTID (catalog.imports.pipeline does the rest)."""
+
+    def __init__(self, session: Session, org: Organization, publish: bool, suggest: Suggester | None):
+        self.session, self.org_id, self.org_name = session, org.id, org.name
+        self.publish, self.suggest = publish, suggest
+        self.known = pipeline.CachedKnown(session)
+        self.seen: dict[str, str] = {}
+        self.blank = service.new_credential(org.id)
+
+    def prepare(self, item: Incoming) -> pipeline.Pending | dict:
+        if item.error:
+            return _failed(item, [{"path": item.path or "$", "reason": item.error, "level": "error"}])
+        plan = Plan(normalise_ctid((item.record or {}).get(C + "ctid")), {})
+        try:
+            plan = map_record(self.session, item, self.suggest)
+        except Exception as exc:  # noqa: BLE001 - one bad record must never stop the others
+            log.exception("CTDL import of %s failed", item.where)
+            return _failed(item, [*plan.problems, _could_not(item, exc)], plan.ctid)
+        if plan.ctid and plan.ctid in self.seen:
+            plan.problem(f"{item.path}.ceterms:ctid", f"the same CTID came earlier in this import "
+                         f"({self.seen[plan.ctid]}); this later copy wins", "warning")
+        if plan.failed:
+            return _failed(item, plan.problems, plan.ctid)
+        self.seen[plan.ctid] = item.where
+        return pipeline.Pending(plan.ctid, _Record(item, plan))
+
+    def changes(self, pending: list[pipeline.Pending]) -> list[bulk.Change | None]:
+        # CTIDs are stored lower case (minted so, and map_record normalises), so the unique index answers.
+        found = {c.ctid: c for c in bulk.load_credentials(self.session, Credential.ctid.in_([p.key for p in pending]))}
+        ids = [c.id for c in found.values()]
+        originals = {o.credential_id: o for o in self.session.scalars(
+            select(CtdlOriginal).where(CtdlOriginal.credential_id.in_(ids)))} if ids else {}
+        return [self._change(p.item, found.get(p.key), originals) for p in pending]
+
+    def _change(self, record: _Record, credential: Credential | None, originals: dict) -> bulk.Change | None:
+        plan, org_name = record.plan, self.org_name
+        if credential is not None and credential.org_id != self.org_id:
+            record.error = v.ValidationError({"ceterms:ctid": f"{plan.ctid} is a credential of another organization "
+                                                              f"({credential.organization.name}); it cannot be "
+                                                              f"imported into {org_name}"})
+            return None
+        if credential is not None and credential.status == Status.archived.value:
+            record.error = v.ValidationError({"ceterms:ctid": f"{plan.ctid} is archived here; unarchive it before "
+                                                              "importing it again"})
+            return None
+        created = credential is None
+        current = credential or self.blank
+        details = plan.details if created else {**section_snapshot(credential, "details"), **plan.details}
+        saves = [{"details": details}]
+        # A new credential has no links yet: empty sections need no save.
+        if plan.occupations or not created:
+            saves.append({"occupations": plan.occupations})
+        if plan.sectors or not created:
+            saves.append({"sectors": plan.sectors})
+        if plan.skills or not created:
+            saves.append({"skills": skills_section(current, plan)})
+        if plan.related or not created:
+            saves.append({"related": related_section(self.session, current, plan)})
+        if plan.programs or not created:
+            saves.append({"programs": programs_section(self.session, current, plan)})
+        document = {"record": record.incoming.record, "nodes": record.incoming.nodes, "mapped": plan.mapped}
+        original = originals.get(credential.id) if credential is not None else None
+
+        def keep_original(saved: Credential) -> None:
+            """The record as received, for export to merge back (lossless)."""
+            if original is None:
+                self.session.add(CtdlOriginal(credential_id=saved.id, document=document))
+                record.original_changed = not created  # an editor-made credential now keeps its original
+            elif original.document != document:
+                original.document = document
+                record.original_changed = True
+
+        return bulk.Change(org_id=self.org_id, credential=credential, saves=saves,
+                           columns={"ctid": plan.ctid} if created else {}, publish=self.publish, must_publish=True,
+                           after_write=keep_original)
+
+    def finish(self, pending: pipeline.Pending, change: bulk.Change | None, error: Exception | None = None) -> dict:
+        record: _Record = pending.item
+        item, plan = record.incoming, record.plan
+        # A batch redone record by record plans the record twice: say each problem once.
+        plan.problems = list({(p["path"], p["reason"], p["level"]): p for p in plan.problems}.values())
+        error = error or record.error or (change.error if change is not None else None)
+        if isinstance(error, v.ValidationError):
+            return _failed(item, [*plan.problems, *(
+                {"path": ".".join(filter(None, [item.path or "$", _ctdl_path(name)])), "reason": message,
+                 "level": "error"} for name, message in error.errors.items())], plan.ctid)
+        if error is not None:
+            return _failed(item, [*plan.problems, _could_not(item, error)], plan.ctid)
+        status = "updated" if change.status == "unchanged" and record.original_changed else change.status
+        return {"ctid": plan.ctid, "id": change.saved.id, "status": status, "problems": plan.problems,
+                "source": item.where}
+
+
+def _could_not(item: Incoming, exc: Exception) -> dict:
+    return {"path": item.path or "$", "reason": f"could not be saved: {type(exc).__name__}: {exc}"[:500], "level": "error"}
 
 
 def run_import(session: Session, org: Organization, incoming: Iterable[Incoming], *, dry_run: bool = False,
                publish: bool = False, suggest: Suggester | None = None,
-               progress: Callable[[int], None] | None = None) -> dict:
-    """Import every record; the caller commits (or not). Each record runs in its own savepoint.
-    `progress(n)` is called after the n-th record, as the shared import jobs expect."""
-    summary = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+               progress: Callable[[int], None] | None = None, batch_size: int = 200, bulk_writes: bool = True) -> dict:
+    """Import every record through the shared pipeline (catalog.imports.pipeline.run_batches):
+    committed batch by batch, or on a dry run rolled back. `progress(n)` is called as records are
+    done, as the shared import jobs expect. `bulk_writes=False` saves one record at a time
+    through the ordinary service calls (the reference the benchmark compares with)."""
+    organization = {"id": org.id, "name": org.name}
+    options = pipeline.ImportOptions(dry_run=dry_run, publish=publish, batch_size=batch_size, bulk=bulk_writes)
+    summary = pipeline.empty_summary()
     records: list[dict] = []
-    seen: dict[str, int] = {}
-    for item in incoming:
-        entry = {"ctid": None, "id": None, "status": "failed", "problems": [], "source": item.where}
-        if item.error:
-            entry["problems"] = [{"path": item.path or "$", "reason": item.error, "level": "error"}]
-        else:
-            entry.update(_import_one(session, org, item, publish, suggest, seen))
+    for entry in pipeline.run_batches(session, CtdlSource(session, org, publish, suggest), incoming, options, progress):
         summary[entry["status"]] += 1
         records.append(entry)
-        if progress:
-            progress(len(records))
-    return {"organization": {"id": org.id, "name": org.name}, "dry_run": dry_run, "summary": summary,
-            "records": records}
-
-
-def _import_one(session: Session, org: Organization, item: Incoming, publish: bool, suggest, seen: dict) -> dict:
-    savepoint = session.begin_nested()
-    plan = Plan(normalise_ctid((item.record or {}).get(C + "ctid")), {})
-    try:
-        plan = map_record(session, item, suggest)
-        if plan.ctid and plan.ctid in seen:
-            plan.problem(f"{item.path}.ceterms:ctid", f"the same CTID came earlier in this import ({seen[plan.ctid]}); "
-                         "this later copy wins", "warning")
-        if plan.failed:
-            savepoint.rollback()
-            return {"ctid": plan.ctid, "status": "failed", "problems": plan.problems}
-        status, credential_id = apply_plan(session, org, item, plan, publish)
-        savepoint.commit()
-        seen[plan.ctid] = item.where
-        return {"ctid": plan.ctid, "status": status, "id": credential_id, "problems": plan.problems}
-    except v.ValidationError as exc:
-        savepoint.rollback()
-        problems = [{"path": ".".join(filter(None, [item.path or "$", _ctdl_path(name)])), "reason": message,
-                     "level": "error"} for name, message in exc.errors.items()]
-        return {"ctid": plan.ctid, "status": "failed", "problems": [*plan.problems, *problems]}
-    except Exception as exc:  # noqa: BLE001 - one bad record must never stop the others
-        savepoint.rollback()
-        log.exception("CTDL import of %s failed", item.where)
-        return {"ctid": plan.ctid, "status": "failed", "problems": [
-            *plan.problems, {"path": item.path or "$", "reason": f"could not be saved: {type(exc).__name__}: {exc}"[:500],
-                             "level": "error"}]}
+    return {"organization": organization, "dry_run": dry_run, "summary": summary, "records": records}
 
 
 # Our validation's field names -> the CTDL property they came from, for report paths.

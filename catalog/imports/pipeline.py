@@ -1,33 +1,45 @@
 """The import pipeline every source shares: records in, a per-record report out.
 
-    parse (the source: catalog.imports.tables, the CTDL reader)
-      -> map       cells to fields, values normalised (catalog.imports.normalise, codes)
-      -> validate  by the authoring service, the same rules as the editor
-      -> upsert    through catalog.authoring.service: revisions, history and outbox follow
-      -> report    {"summary": {created, updated, unchanged, failed}, "rows": [...]}
+    parse (the source: catalog.imports.tables, catalog.ctdl.sources)
+      -> map       a record to our fields, values normalised (normalise.py, codes.py; ctdl.map_record)
+      -> validate  by the authoring service, the same rules as the editor, a whole batch at once
+      -> upsert    catalog.authoring.bulk: revisions, history and outbox follow as for single saves
+      -> report    {"summary": {created, updated, unchanged, failed}, "rows": [...]} (CTDL: "records")
 
-Each record is applied inside its own savepoint, so a record that fails changes nothing and the
-next one goes on. Work is committed every `batch_size` records; a dry run does all the same work
-and rolls each batch back instead, so it changes nothing and reports what a real run would do
-(one difference: a provider it would create is "created" again in each batch that names it,
-which the report does not show). Re-imports match on a stable key within the organization (`credentials.import_key`):
-the source's own id when it has one, otherwise the normalised name and provider.
+A source (`Source`: TableSource here, catalog.ctdl.imports.CtdlSource) maps each record on its own
+(`prepare`), then per batch looks up what exists with a few queries and says what to save
+(`changes`, a bulk.Change per record) and how to report it (`finish`). `run_batches` does the rest:
 
-Usage (a source only has to produce ImportRecords):
+- a batch of `batch_size` records is validated first and written with two flushes
+  (bulk.write_batch); a record that fails validation changes nothing and the others go on;
+- if the batch's write fails in the database (an IntegrityError, ...), the batch is redone one
+  record at a time, each in its own savepoint through the ordinary service calls, so only the
+  bad record fails;
+- every batch is committed, or rolled back on a dry run, which does all the same work and so
+  reports what a real run would do while changing nothing (one difference: a provider it would
+  create is "created" again in each batch that names it, which the report does not show); the
+  session is emptied between batches, so memory stays flat.
+
+Re-imports match on a stable key: for tables the organization plus `credentials.import_key` (the
+source's own id when it has one, otherwise the normalised name and provider), for CTDL the CTID.
+
+Usage (a table-like source only has to produce ImportRecords):
 
     report = run_import(session, org_id, records, ImportOptions(dry_run=True), kind="ctdl")
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from catalog.accounts import service as accounts
+from catalog.authoring import bulk
 from catalog.authoring import service as authoring
 from catalog.authoring.snapshot import section_snapshot
 from catalog.authoring.validation import ValidationError
@@ -39,6 +51,8 @@ from store.facts import MAX_LENGTH
 from store.models import Concept, Credential, Organization, OrgKind, Scheme, Status, User
 from store.vocabulary import bound_scheme
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class ImportOptions:
@@ -47,6 +61,9 @@ class ImportOptions:
     create_providers: bool = False
     with_suggested_occupations: bool = False
     batch_size: int = 200
+    # False: every record through the ordinary service calls in a savepoint of its own (the
+    # reference the bulk path is tested and benchmarked against; also its fallback).
+    bulk: bool = True
 
 
 def load_code_book(session: Session) -> CodeBook:
@@ -95,14 +112,42 @@ _DETAIL_SOURCES = {
 }
 
 
-class ImportKnown(authoring.Known):
-    """The authoring service's lookups, with code lookups answered from the code book loaded once
-    per import instead of a query per section."""
+class CachedKnown(authoring.Known):
+    """The authoring service's lookups, each code and target asked of the database once per
+    import: a batch validates the same few codes again and again."""
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        object.__setattr__(self, "_codes", {})
+        object.__setattr__(self, "_targets", {})
+
+    def codes(self, vocabulary: str, codes) -> set[str]:
+        cache = self._codes.setdefault(vocabulary, {})
+        wanted = {c for c in codes if isinstance(c, str)}
+        missing = wanted - cache.keys()
+        if missing:
+            found = super().codes(vocabulary, missing)
+            cache.update({code: code in found for code in missing})
+        return {c for c in wanted if cache[c]}
+
+    def relation_targets(self, org_id: int, ids) -> dict[int, str]:
+        cache = self._targets.setdefault(org_id, {})
+        wanted = {i for i in ids if isinstance(i, int)}
+        missing = wanted - cache.keys()
+        if missing:
+            found = super().relation_targets(org_id, missing)
+            cache.update({i: found.get(i) for i in missing})
+        return {i: cache[i] for i in wanted if cache[i] is not None}
+
+
+class ImportKnown(CachedKnown):
+    """CachedKnown with CIP and occupation codes answered from the code book loaded once per
+    import, and providers and targets from the importer's own lookups."""
 
     def __init__(self, session: Session, book: CodeBook, orgs: dict, targets: dict):
         super().__init__(session)
         object.__setattr__(self, "book", book)
-        object.__setattr__(self, "orgs", orgs)        # id -> (name, kinds), kept current by the Importer
+        object.__setattr__(self, "orgs", orgs)        # id -> (name, kinds), kept current by the importer
         object.__setattr__(self, "targets", targets)  # credential id -> name, for "leads to" links
 
     def codes(self, vocabulary: str, codes) -> set[str]:
@@ -127,8 +172,147 @@ class ImportKnown(authoring.Known):
         return {**found, **(super().relation_targets(org_id, missing) if missing else {})}
 
 
-class Importer:
-    """Applies records for one organization, with lookups loaded once."""
+# --- the engine every source shares ----------------------------------------------------------------
+
+
+@dataclass
+class Pending:
+    """A record mapped and checked on its own, waiting for its batch. `key` is what it is matched
+    on (two records with the same key never share a batch); `item` is the source's own."""
+
+    key: str
+    item: object
+
+
+class Source:
+    """What the pipeline asks of a source; see the module docstring."""
+
+    user: User | None = None
+    known: authoring.Known
+
+    def prepare(self, record) -> Pending | dict:
+        """Map one record. A dict is its finished (failed) report item."""
+        raise NotImplementedError
+
+    def changes(self, pending: list[Pending]) -> list[bulk.Change | None]:
+        """What to save for each record, its credential looked up with the batch's; None when the
+        record failed already (finish is then told so through the record's own item)."""
+        raise NotImplementedError
+
+    def finish(self, pending: Pending, change: bulk.Change | None, error: Exception | None = None) -> dict:
+        """The record's report item, after its change was written (or failed with `error`)."""
+        raise NotImplementedError
+
+    def remember(self):
+        """The lookups a rolled-back write must not leave behind (restore puts them back)."""
+        return None
+
+    def restore(self, state) -> None:
+        pass
+
+
+# What a record is expected to fail with (anything else is logged with its traceback, and fails
+# only that record too).
+RECORD_ERRORS = (ValidationError, authoring.ArchivedError, SQLAlchemyError, ValueError, accounts.AccountError)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:300]
+
+
+def _write(session: Session, source: Source, pending: list[Pending], options: ImportOptions) -> list[dict]:
+    if options.bulk:
+        state = source.remember()
+        try:
+            with session.begin_nested():
+                changes = source.changes(pending)
+                bulk.write_batch(session, source.user, [c for c in changes if c is not None], source.known)
+            return [source.finish(p, c) for p, c in zip(pending, changes)]
+        except Exception as error:  # noqa: BLE001 - the records redone one by one say which failed, and why
+            log.info("an import batch failed in the database (%s); redoing it record by record",
+                     _first_line(error))
+            source.restore(state)
+    out = []
+    for record in pending:
+        state, change = source.remember(), None
+        try:
+            with session.begin_nested():
+                (change,) = source.changes([record])
+                if change is not None:
+                    bulk.write_each(session, source.user, change, source.known)
+        except Exception as error:  # noqa: BLE001 - one bad record must never stop the others
+            if not isinstance(error, RECORD_ERRORS):
+                log.exception("an import record failed")
+            source.restore(state)
+            out.append(source.finish(record, change, error))
+            continue
+        out.append(source.finish(record, change))
+    return out
+
+
+def run_batches(session: Session, source: Source, records: Iterable, options: ImportOptions,
+                progress: Callable[[int], None] | None = None) -> Iterator[dict]:
+    """Every record's report item, in order (see the module docstring). Commits, or on a dry run
+    rolls back, after each batch and empties the session: give it a session of its own."""
+    initial, done = source.remember(), 0
+    slots: list[Pending | dict] = []
+    keys: set[str] = set()
+
+    def close(last: bool = False) -> list[dict]:
+        nonlocal done
+        pending = [s for s in slots if isinstance(s, Pending)]
+        written = iter(_write(session, source, pending, options))
+        out = [next(written) if isinstance(s, Pending) else s for s in slots]
+        if options.dry_run:
+            # Rolled back batch by batch, so the write lock (SQLite) is held only briefly.
+            session.rollback()
+            source.restore(initial)
+        else:
+            session.commit()
+        if not last:
+            session.expunge_all()  # keeps memory flat on large files
+        slots.clear()
+        keys.clear()
+        if progress:
+            for n in range(done + 1, done + len(out) + 1):
+                progress(n)
+        done += len(out)
+        return out
+
+    try:
+        with authoring.every_code(session):
+            for record in records:
+                prepared = source.prepare(record)
+                if isinstance(prepared, Pending):
+                    if prepared.key in keys:  # the same credential twice: the first is written first
+                        yield from close()
+                    keys.add(prepared.key)
+                slots.append(prepared)
+                if len(slots) >= options.batch_size:
+                    yield from close()
+            if slots:
+                yield from close(last=True)
+    except BaseException:
+        session.rollback()
+        raise
+    if options.dry_run:
+        session.rollback()
+    else:
+        session.commit()
+
+
+# --- spreadsheets (and any source of ImportRecords) -----------------------------------------------
+
+
+@dataclass
+class _Row:
+    record: ImportRecord
+    draft: Draft
+    result: RowResult
+
+
+class TableSource(Source):
+    """ImportRecords for one organization, with lookups loaded once."""
 
     def __init__(self, session: Session, org: Organization, user: User | None, options: ImportOptions):
         self.session, self.org, self.user, self.options = session, org, user, options
@@ -136,8 +320,7 @@ class Importer:
         self.existing: dict[str, int] = dict(session.execute(
             select(Credential.import_key, Credential.id)
             .where(Credential.org_id == org.id, Credential.import_key.is_not(None))).all())
-        # Plain values, not ORM objects: a failed record's savepoint rollback expires objects, and
-        # batches are expunged, so cached objects would go stale.
+        # Plain values, not ORM objects: batches are expunged, so cached objects would go stale.
         self.org_id, self.org_name = org.id, org.name
         self.org_by_id: dict[int, tuple[str, list]] = {
             oid: (name, list(kinds or []))
@@ -153,92 +336,78 @@ class Importer:
             targets[cid] = name
         self.known = ImportKnown(session, self.book, self.org_by_id, targets)
         self.seen: dict[str, int] = {}
-        self._loaded = (dict(self.existing), dict(self.orgs), dict(self.org_by_id))
+        self.blank = authoring.new_credential(self.org_id)
 
-    def forget_unsaved(self) -> None:
-        """After a rollback: drop what the rolled-back records added to the lookups (new
-        credentials' keys, new providers), keeping which keys the file has used (`seen`)."""
-        existing, orgs, org_by_id = self._loaded
-        self.existing.clear()
-        self.existing.update(existing)
-        self.orgs.clear()
-        self.orgs.update(orgs)
-        self.org_by_id.clear()
-        self.org_by_id.update(org_by_id)
+    def remember(self):
+        # The lookups only ever gain keys, in order: their lengths say what to drop. (Copying
+        # them per batch made a 100,000-row import quadratic.)
+        return len(self.existing), len(self.orgs), len(self.org_by_id)
 
-    # --- one record ------------------------------------------------------------------------------
+    def restore(self, state) -> None:
+        """Drop what rolled-back records added to the lookups (new credentials' keys, new
+        providers), keeping which keys the file has used (`seen`)."""
+        for lookup, length in zip((self.existing, self.orgs, self.org_by_id), state):
+            added = [key for key, _ in zip(reversed(lookup), range(len(lookup) - length))]
+            for key in added:
+                del lookup[key]
 
-    def apply(self, record: ImportRecord) -> RowResult:
+    # --- map ------------------------------------------------------------------------------------
+
+    def prepare(self, record: ImportRecord) -> Pending | dict:
         draft = build_draft(record, self.book, self.options.with_suggested_occupations)
         result = RowResult(row=record.row, status="failed", name=draft.name, problems=list(draft.problems),
                            suggested_occupations=draft.suggested_occupations)
         if not draft.name:
             column, value = record.first("name")
             result.problems.append(Problem(column or "name", str(value or ""), "a name is required"))
-            return result
+            return result.as_dict()
         if draft.external_id and len(draft.external_id) > 200:
             result.problems.append(Problem(record.column("external_id"), draft.external_id[:200],
                                            "an external id must be at most 200 characters"))
-            return result
+            return result.as_dict()
         if draft.key in self.seen:
             result.problems.append(Problem(record.column("external_id" if draft.external_id else "name"),
                                            draft.external_id or draft.name,
                                            f"the same record as row {self.seen[draft.key]} (same "
                                            f"{'external id' if draft.external_id else 'name and provider'})"))
-            return result
+            return result.as_dict()
         self.seen[draft.key] = record.row
-        new_orgs: list[Organization] = []
-        try:
-            with self.session.begin_nested():
-                credential, status = self._upsert(record, draft, result, new_orgs)
-        except ValidationError as error:
-            result.problems.extend(_problems_from(error, record))
-            return result
-        except authoring.ArchivedError as error:
-            result.problems.append(Problem(record.column("name"), draft.name, str(error)))
-            return result
-        except (SQLAlchemyError, ValueError, accounts.AccountError) as error:
-            result.problems.append(Problem("", "", f"could not be saved: {str(error).splitlines()[0][:300]}"))
-            return result
-        for key, (org_id, kinds) in new_orgs:
-            self.orgs[key] = (org_id, kinds)
-            self.org_by_id[org_id] = (draft.provider, kinds)
-        self.existing[draft.key] = credential.id
-        result.status, result.id = status, credential.id
-        return result
+        return Pending(draft.key, _Row(record, draft, result))
 
-    def _upsert(self, record: ImportRecord, draft: Draft, result: RowResult, new_orgs: list) -> tuple[Credential, str]:
-        session, mapped = self.session, {f for f, _c, _v in record.cells}
-        existing_id = self.existing.get(draft.key)
-        credential = session.get(Credential, existing_id) if existing_id else None
+    # --- what to save ---------------------------------------------------------------------------
+
+    def changes(self, pending: list[Pending]) -> list[bulk.Change | None]:
+        ids = [self.existing[p.key] for p in pending if p.key in self.existing]
+        loaded = {c.id: c for c in bulk.load_credentials(self.session, Credential.id.in_(ids))} if ids else {}
+        return [self._change(p.item, loaded.get(self.existing.get(p.key))) for p in pending]
+
+    def _change(self, row: _Row, credential: Credential | None) -> bulk.Change:
+        record, draft = row.record, row.draft
+        mapped = {f for f, _c, _v in record.cells}
+        current = credential or self.blank  # a new credential's sections are empty
         if credential is None:
-            credential = authoring.create_credential(session, self.user, self.org_id, draft.details, self.known)
-            credential.import_key, credential.external_id = draft.key, draft.external_id
-            before = None
+            saves = [{"details": draft.details}]
         else:
-            before = credential.revision
             details = section_snapshot(credential, "details")
             for name, sources in _DETAIL_SOURCES.items():
                 if mapped & set(sources):
                     details[name] = draft.details[name]
-            authoring.save_section(session, self.user, credential, "details", details, known=self.known)
+            saves = [{"details": details}]
         if draft.occupations or "occupations" in mapped:
-            authoring.save_section(session, self.user, credential, "occupations", draft.occupations, known=self.known)
+            saves.append({"occupations": draft.occupations})
         if draft.leads_to:
-            authoring.save_section(session, self.user, credential, "related", self._related(credential, draft),
-                                   known=self.known)
+            saves.append({"related": self._related(current, draft)})
+        before_write = None
         if draft.provider:
-            authoring.save_section(session, self.user, credential, "programs",
-                                   self._programs(credential, draft, result, new_orgs), known=self.known)
-        if self.options.publish and credential.status == Status.draft.value:
-            try:
-                with session.begin_nested():
-                    authoring.set_status(session, self.user, credential, Status.published.value)
-            except authoring.PublishError as error:
-                result.problems.append(Problem("", "", f"left as a draft: {error.errors['status']}"))
-        if before is None:
-            return credential, "created"
-        return credential, "unchanged" if credential.revision == before else "updated"
+            provider_id = self._provider_id(draft)
+            saves.append({"programs": self._programs(current, draft, provider_id)})
+            if provider_id is None and self.options.create_providers \
+                    and len(draft.provider) <= MAX_LENGTH["provider_name"]:
+                def before_write(change: bulk.Change) -> list[dict]:
+                    return [*change.saves[:-1], {"programs": self._programs(current, draft, self._create_provider(draft))}]
+        columns = {"import_key": draft.key, "external_id": draft.external_id} if credential is None else {}
+        return bulk.Change(org_id=self.org_id, credential=credential, saves=saves, columns=columns,
+                           publish=self.options.publish, before_write=before_write)
 
     def _related(self, credential: Credential, draft: Draft) -> list[dict]:
         """The credential's relations plus what the record leads to: a catalog credential when one
@@ -262,14 +431,9 @@ class Importer:
                 related.append({"kind": "related", "name": title, "type": codes.related_type(title), "cip": ""})
         return related
 
-    def _provider(self, draft: Draft, new_orgs: list) -> int | None:
+    def _provider_id(self, draft: Draft) -> int | None:
         """The organization to link as the provider, or None to name it by text."""
         found = self.orgs.get(codes.name_key(draft.provider))
-        if found is None and self.options.create_providers and len(draft.provider) <= MAX_LENGTH["provider_name"]:
-            org = accounts.create_org(self.session, draft.provider, [OrgKind.education_provider.value])
-            found = (org.id, list(org.kinds))
-            new_orgs.append((codes.name_key(draft.provider), found))
-            self.org_by_id[org.id] = (org.name, found[1])  # the program section looks it up next
         if found is None:
             return None
         org_id, kinds = found
@@ -277,22 +441,46 @@ class Importer:
         # (catalog.authoring.service.may_provide); any other issuer is named by text.
         return org_id if org_id == self.org_id or OrgKind.education_provider.value in kinds else None
 
-    def _programs(self, credential: Credential, draft: Draft, result: RowResult, new_orgs: list) -> list[dict]:
-        provider_id = self._provider(draft, new_orgs)
+    def _create_provider(self, draft: Draft) -> int | None:
+        """With --create-providers, once the record is valid: the provider as a new education
+        provider (or the one an earlier record of the batch created)."""
+        if codes.name_key(draft.provider) not in self.orgs:
+            org = accounts.create_org(self.session, draft.provider, [OrgKind.education_provider.value])
+            self.orgs[codes.name_key(draft.provider)] = (org.id, list(org.kinds))
+            self.org_by_id[org.id] = (org.name, list(org.kinds))
+        return self._provider_id(draft)
+
+    def _programs(self, credential: Credential, draft: Draft, provider_id: int | None) -> list[dict]:
         program = {**draft.program, "provider_org_id": provider_id,
                    "provider_name": "" if provider_id else draft.program["provider_name"]}
         programs = section_snapshot(credential, "programs")["programs"]
         wanted = codes.name_key(draft.provider)
         for i, current in enumerate(programs):
-            named = current["provider_name"] or (self.session.get(Organization, current["provider_org_id"]).name
+            named = current["provider_name"] or (self.org_by_id.get(current["provider_org_id"], ("",))[0]
                                                  if current["provider_org_id"] else "")
             if codes.name_key(named) == wanted:
                 programs[i] = {**program, "id": current["id"]}
                 return programs
         return [*programs, program]
 
+    # --- report ---------------------------------------------------------------------------------
 
-# --- a whole run -----------------------------------------------------------------------------------
+    def finish(self, pending: Pending, change: bulk.Change | None, error: Exception | None = None) -> dict:
+        row: _Row = pending.item
+        record, draft, result = row.record, row.draft, row.result
+        error = error or (change.error if change is not None else None)
+        if isinstance(error, ValidationError):
+            result.problems.extend(_problems_from(error, record))
+        elif isinstance(error, authoring.ArchivedError):
+            result.problems.append(Problem(record.column("name"), draft.name, str(error)))
+        elif error is not None:
+            result.problems.append(Problem("", "", f"could not be saved: {_first_line(error)}"))
+        if error is not None:
+            return result.as_dict()
+        result.problems.extend(Problem("", "", f"left as a draft: {warning}") for warning in change.warnings)
+        self.existing[draft.key] = change.saved.id
+        result.status, result.id = change.status, change.saved.id
+        return result.as_dict()
 
 
 def empty_summary() -> dict:
@@ -304,38 +492,18 @@ def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], o
                progress: Callable[[int], None] | None = None) -> dict:
     """Apply `records` for organization `org_id` and return the report (see the module docstring).
 
-    `progress(n)` is called after each record. A dry run rolls back everything, including the
+    `progress(n)` is called as records are done. A dry run rolls back everything, including the
     providers `create_providers` would add. Give it a session of its own: it commits (or rolls
     back) and expunges the session's objects between batches.
     """
     org = session.get(Organization, org_id)
     if org is None:
         raise ValueError(f"there is no organization {org_id}")
-    importer = Importer(session, org, user, options)
     org_summary = {"id": org.id, "name": org.name}
     summary, rows = empty_summary(), []
-    try:
-        for count, record in enumerate(records, 1):
-            result = importer.apply(record)
-            summary[result.status] += 1
-            rows.append(result.as_dict())
-            if progress:
-                progress(count)
-            if count % options.batch_size == 0:
-                if options.dry_run:
-                    # Rolled back batch by batch, so the write lock (SQLite) is held only briefly.
-                    session.rollback()
-                    importer.forget_unsaved()
-                else:
-                    session.commit()
-                session.expunge_all()  # keeps memory flat on large files
-    except BaseException:
-        session.rollback()
-        raise
-    if options.dry_run:
-        session.rollback()
-    else:
-        session.commit()
+    for item in run_batches(session, TableSource(session, org, user, options), records, options, progress):
+        summary[item["status"]] += 1
+        rows.append(item)
     return {"kind": kind, "source": source, "organization": org_summary,
             "dry_run": options.dry_run, "options": {"publish": options.publish,
                                                     "create_providers": options.create_providers,

@@ -28,7 +28,14 @@ class ImportRecord:
 
     def values(self, name: str) -> list[tuple[str, object]]:
         """(column, raw value) of every cell mapped to the field `name`, in column order."""
-        return [(column, value) for f, column, value in self.cells if f == name]
+        # Indexed once per record: mapping asks for each of some thirty fields, several times.
+        by_field = self.__dict__.get("_by_field")
+        if by_field is None or by_field[0] is not self.cells or by_field[1] != len(self.cells):
+            index: dict[str, list] = {}
+            for f, column, value in self.cells:
+                index.setdefault(f, []).append((column, value))
+            by_field = self.__dict__["_by_field"] = (self.cells, len(self.cells), index)
+        return list(by_field[2].get(name, ()))
 
     def first(self, name: str) -> tuple[str, object]:
         """The first non-empty cell of a field, or ("", None)."""
