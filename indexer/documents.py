@@ -6,6 +6,7 @@ A credential document carries only public fields; contributor notes never get he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections import Counter
 from itertools import zip_longest
 
 from store.models import Concept
@@ -31,13 +32,19 @@ MAX_CROSSWALK_ALT_TITLES = 60
 MAX_PROGRAM_TECHNOLOGY = 60
 
 
-def _first_unique(values, limit: int) -> list[str]:
-    seen: dict[str, None] = {}
-    for value in values:
-        seen.setdefault(value, None)
-        if len(seen) == limit:
-            break
-    return list(seen)
+# A technology says what a programme is about only when many of its occupations use it: SolidWorks
+# is a drafter's tool, not a writing programme's, though technical writers use it too.
+MIN_TECHNOLOGY_SHARE = 1 / 3
+
+
+def shared_technology(crosswalk: list[dict]) -> list[str]:
+    """The technologies at least MIN_TECHNOLOGY_SHARE of the crosswalked occupations use, the most
+    shared first, then in turns (each occupation's most used first), at most MAX_PROGRAM_TECHNOLOGY."""
+    users = Counter(name for entry in crosswalk for name in set(entry.get("technology", [])))
+    turns = [name for turn in zip_longest(*(entry.get("technology", []) for entry in crosswalk)) for name in turn if name]
+    order = {name: i for i, name in reversed(list(enumerate(turns)))}
+    kept = [name for name, count in users.items() if count >= MIN_TECHNOLOGY_SHARE * len(crosswalk)]
+    return sorted(kept, key=lambda name: (-users[name], order[name]))[:MAX_PROGRAM_TECHNOLOGY]
 
 
 def crosswalk_entry(occupation: Concept) -> dict:
@@ -88,10 +95,7 @@ def build_concept_document(concept: Concept, scheme: str, credential_count: int 
     if crosswalk:  # programmes only: the other families' mappings have no such fields
         doc["occupation_titles"] = [entry["label"] for entry in crosswalk]
         doc["occupation_alt_titles"] = [alt for entry in crosswalk for alt in entry["alt"]]
-        # In turns, each occupation's most used first, so that no one occupation fills the list.
-        turns = zip_longest(*(entry.get("technology", []) for entry in crosswalk))
-        doc["occupation_technology"] = _first_unique(
-            (name for turn in turns for name in turn if name), MAX_PROGRAM_TECHNOLOGY)
+        doc["occupation_technology"] = shared_technology(crosswalk)
         doc["crosswalk"] = [{k: v for k, v in entry.items() if k != "technology"} for entry in crosswalk]
     return doc
 

@@ -54,7 +54,8 @@ def leaf_queries(node, found=None) -> list[tuple[str, dict]]:
 
 def test_text_tiers_rank_exact_then_alternate_then_prefix_then_fuzzy():
     body = build_autocomplete_query("nurse registered", 10, "occupations")
-    strict = ["label_exact", "alt_exact", "label_start", "label_words", "label_stems", "alt_start", "alt_words"]
+    strict = ["label_exact", "alt_exact", "credential_exact", "label_start", "label_words", "label_stems", "alt_start",
+              "alt_words", "credential_words"]
     assert clause_names(body) == strict
     relaxed = build_autocomplete_query("nurse registered", 10, "occupations", relaxed=True, weights=[])
     assert clause_names(relaxed) == strict + ["label_clean", "alt_clean", "label_fuzzy", "alt_fuzzy_title",
@@ -171,7 +172,7 @@ def test_size_is_capped_and_total_is_exact():
 
 def test_payload_is_small_and_sorted_by_tier_then_use_then_length():
     body = build_autocomplete_query("nurse", 10, "occupations")
-    assert body["_source"] == ["code", "label", "scheme"]
+    assert body["_source"] == ["code", "label", "scheme", "credential_names"]  # at most 12 short names
     assert body["sort"][:3] == [{"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}]
     assert set(body["highlight"]["fields"]) == {"alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"}
 

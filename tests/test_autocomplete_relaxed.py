@@ -112,6 +112,32 @@ def test_every_item_says_how_it_matched(client):
 # --- issue 16: typo noise and stems -------------------------------------------------------------
 
 
+# --- vendor and licence names; the software of a programme's occupations ----------------------
+
+
+@pytest.mark.parametrize("q, vocabulary, expected", [
+    # From the Texas ETPL's credential names (store.taxonomy_sources.read_credential_names).
+    ("CompTIA Security+", "occupations", {"15-1231.00", "15-1244.00", "15-1212.00"}),
+    ("NCLEX RN", "occupations", {"29-1141.00"}),
+    ("CDL", "programs", {"49.0205"}),
+])
+def test_a_credential_name_reaches_what_providers_tie_it_to_and_says_so(client, q, vocabulary, expected):
+    answer = ask(client, vocabulary, q)
+    found = [item for item in answer["items"][:5] if item["code"] in expected]
+    assert found, answer["items"][:5]
+    named = [item for item in found if item["tier"] == "credential_exact"]
+    assert named and named[0]["via"].casefold() == q.casefold() and named[0]["relaxed"] is False, found
+
+
+def test_a_programme_is_found_through_the_software_its_occupations_use(client):
+    """No programme title, example or occupation title says "Kubernetes"; O*NET says the software
+    developers and programmers that computing programmes lead to use it."""
+    answer = ask(client, "programs", "Kubernetes")
+    assert answer["relaxed"] is True
+    computing = [item for item in answer["items"][:5] if item["code"].startswith("11.")]
+    assert computing and all(item["via"] == "Kubernetes" and item["relaxed"] for item in computing), answer["items"][:5]
+
+
 @pytest.mark.parametrize("q, noise", [
     ("welder", {"Elderly Companion", "Welter", "Weeder"}),
     ("bus driver", {"Bung Driver"}),

@@ -88,5 +88,15 @@ def test_programme_documents_carry_the_technology_of_the_occupations_they_lead_t
     doc = build_concept_document(Concept(code="11.0201", label="Computer Programming/Programmer, General", links={}),
                                  "cip-2020", crosswalk=entries)
     assert "Oracle Java" in doc["occupation_technology"] and len(doc["occupation_technology"]) <= 60
-    assert doc["occupation_technology"][:2] == [entries[0]["technology"][0], entries[1]["technology"][0]]
+    both = set(entries[0]["technology"]) & set(entries[1]["technology"])
+    assert set(doc["occupation_technology"][:len(both)]) == both  # what both use comes first
     assert all("technology" not in entry for entry in doc["crosswalk"])
+
+
+def test_a_technology_few_of_a_programmes_occupations_use_is_left_out():
+    from indexer.documents import shared_technology
+
+    crosswalk = [{"technology": ["Microsoft Word", "Dassault Systemes SolidWorks"]},
+                 {"technology": ["Microsoft Word", "Adobe InDesign"]}, {"technology": ["Microsoft Word"]},
+                 {"technology": ["Adobe InDesign"]}]
+    assert shared_technology(crosswalk) == ["Microsoft Word", "Adobe InDesign"]  # SolidWorks: 1 of 4

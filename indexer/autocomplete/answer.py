@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from indexer import relaxed as relaxing
-from indexer.autocomplete.profiles import TARGETS, TOPIC_NAMES, TOPICS, Profile
+from indexer.autocomplete.profiles import NAMED_VIA, TARGETS, TOPIC_NAMES, TOPICS, Profile
 from indexer.autocomplete.query import MARK_END, MARK_START
 from indexer.autocomplete.tiers import Tier, fold
 
@@ -82,6 +82,16 @@ def matched_on(hit: dict, profile: Profile, text: str, via=_NOT_GIVEN) -> str | 
         return best_alternate(mark_typed_words(values, text), text)
     fragments = [f for field in profile.alternate_fields for f in hit.get("highlight", {}).get(field, [])]
     return best_alternate(fragments, text)
+
+
+def named_via(hit: dict, text: str, shows: set[str]) -> str | None:
+    """When a credential's name or a technology made the match (the winning tier, or all that
+    matched), which one ("via CompTIA Security+", "via Oracle Java"): of the hit's names in that
+    field, the one most like the text."""
+    if not shows or not shows <= set(NAMED_VIA):
+        return None
+    names = [name for kind in sorted(shows) for name in hit["_source"].get(NAMED_VIA[kind]) or []]
+    return best_alternate(mark_typed_words(names, text), text) if names else None
 
 
 def crosswalk_via(hit: dict, text: str) -> dict | None:
@@ -160,12 +170,14 @@ def parse_autocomplete_response(resp: dict, text: str, target: str = "occupation
     items = []
     for hit in resp["hits"]["hits"]:
         item = profile.item(hit)
-        via = crosswalk_via(hit, text) if _shows(hit, profile) <= {"occupation", "occupation_alt"} else None
-        item["matched"] = matched_on(hit, profile, text, via)
+        shows = _shows(hit, profile)
         tier = winning_tier(hit, profile)
+        via = crosswalk_via(hit, text) if shows <= {"occupation", "occupation_alt"} else None
+        named = named_via(hit, text, {tier.shows} if tier and tier.shows in NAMED_VIA else shows)
+        item["matched"] = None if named else matched_on(hit, profile, text, via)
         item["tier"] = tier.name if tier else None
         item["relaxed"] = tier is not None and tier in profile.relaxed
-        item["via"] = via["label"] if via else None
+        item["via"] = named or (via["label"] if via else None)
         if any(tier.shows in TOPICS for tier in profile.tiers):
             item["about"] = about(hit, profile, text)
         items.append(item)

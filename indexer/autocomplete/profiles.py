@@ -72,6 +72,10 @@ STRICT_TIERS = (
     Tier("code_prefix", 900, "code_norm", "code_prefix", "code"),
     Tier("label_exact", 800, "label.exact", "whole", "label"),
     Tier("alt_exact", 700, "alt_labels.exact", "whole", "alt"),
+    # The name of a credential that prepares for it, as a state's training providers give it
+    # ("CompTIA Security+", "NCLEX RN"; store.taxonomy_sources.read_credential_names): whole, it
+    # says nearly as much as an alternate title; its words, less than any title's words.
+    Tier("credential_exact", 650, "credential_names.exact", "whole", "credential"),
     Tier("label_start", 600, "label.starts", "whole", "label"),
     Tier("label_words", 500, "label.prefix", "words", "label"),
     # Every word, stemmed: "trucking" finds Truck Transportation. The same band as word prefixes,
@@ -79,6 +83,7 @@ STRICT_TIERS = (
     Tier("label_stems", 500, "label.stem", "words", "label"),
     Tier("alt_start", 400, "alt_labels.starts", "whole", "alt"),
     Tier("alt_words", 300, "alt_labels.prefix", "phrase", "alt"),
+    Tier("credential_words", 280, "credential_names.prefix", "phrase", "credential"),
 )
 TYPO_TIERS = (
     Tier("label_fuzzy", 200, "label.prefix", "fuzzy", "label", graded=True),
@@ -92,12 +97,17 @@ CLEAN_TIERS = (
     Tier("abbreviation", 255, "alt_labels.exact", "abbreviation", "alt"),
     Tier("alt_clean", 250, "alt_labels.stem", "clean_phrase", "alt"),
 )
-CONCEPT_FIELDS = (("label.stem", 1.0, "label"), ("alt_labels.stem", 0.85, "alt"), ("hidden_labels.stem", 0.85, "hidden"))
-PROGRAM_FIELDS = CONCEPT_FIELDS + (("occupation_titles", 0.7, "occupation"), ("occupation_alt_titles", 0.6, "occupation_alt"))
+CONCEPT_FIELDS = (("label.stem", 1.0, "label"), ("alt_labels.stem", 0.85, "alt"), ("hidden_labels.stem", 0.85, "hidden"),
+                  ("credential_names.stem", 0.6, "credential"))
+# A programme's own titles, then its occupations' titles, then the software they use (lowest).
+PROGRAM_FIELDS = CONCEPT_FIELDS + (("occupation_titles", 0.7, "occupation"), ("occupation_alt_titles", 0.6, "occupation_alt"),
+                                   ("occupation_technology", 0.3, "technology"))
+# What a hit found through a credential's name or a technology shows as its "via" (answer.named_via).
+NAMED_VIA = {"credential": "credential_names", "technology": "occupation_technology"}
 
 VOCABULARY = Profile(
     tiers=STRICT_TIERS,
-    source=("code", "label", "scheme"),
+    source=("code", "label", "scheme", "credential_names"),
     sort=({"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}, {"code": "asc"}),
     alternate_fields=("alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"),
     item=_concept_item,
@@ -124,7 +134,7 @@ PROGRAMS = Profile(
     ),
     # Programme names end in "Technology", "Certificate Entry", "AAS": the last word is no head noun.
     head_factor=1.0,
-    relaxed_source=("alt_labels", "crosswalk"),
+    relaxed_source=("alt_labels", "crosswalk", "occupation_technology"),
 )
 
 # Skills: everyday words find ESCO and O*NET concepts. Stemmed tiers let "lesson planning" find

@@ -194,16 +194,19 @@ SUGGESTIONS = {
                                        "code or (with `via`) the occupation's alternate title that matched, "
                                        "when the label did not"},
                            "tier": {**_NULLABLE_STRING, "description": "How it matched, best tier first: "
-                                    "soc_code, code_exact, code_prefix, label_exact, alt_exact, label_start, "
-                                    "label_words, label_stems, alt_start, alt_words; relaxed: label_clean, "
+                                    "soc_code, code_exact, code_prefix, label_exact, alt_exact, credential_exact, "
+                                    "label_start, label_words, label_stems, alt_start, alt_words, credential_words; relaxed: label_clean, "
                                     "abbreviation, alt_clean (without qualifiers and noise words), label_fuzzy, "
                                     "alt_fuzzy_title, alt_fuzzy (one typo), occupation_clean, "
                                     "occupation_alt_clean (programs, through an occupation they lead to), "
                                     "most_words (most of the words, weighted by how informative they are)"},
                            "relaxed": {"type": "boolean", "description": "Matched only by a relaxed tier: "
                                        "not every typed word is in what matched"},
-                           "via": {**_NULLABLE_STRING, "description": "Programs: the occupation (CIP-SOC "
-                                   "crosswalk) through which the program matched"},
+                           "via": {**_NULLABLE_STRING, "description": "What the item was found through, when "
+                                   "not its own names: the name of a credential that prepares for it "
+                                   "(occupations and programs, from a state's training-provider list), the "
+                                   "occupation it leads to (programs, CIP-SOC crosswalk), or software that "
+                                   "occupation uses (programs, O*NET Technology Skills)"},
                            "kind": {**_STRING, "description": "Skills only: skill, knowledge, activity, "
                                                               "technology, tool or ability"},
                            "level": {**_STRING, "description": "Sectors only: the NAICS level (sector, "
