@@ -196,6 +196,29 @@ def test_put_replaces_every_tab_and_patch_only_the_given_ones(client, world):
     assert len(replaced["notes"]) == 1  # notes are not a tab: PUT leaves them alone
 
 
+def test_a_patch_of_several_tabs_is_one_revision_and_one_history_entry(client, world):
+    """One request is one change a person made, as one "Save changes" in the editor is."""
+    created = call(client, world, "editor_a", "POST", API, {**FULL, "name": "Several tabs"}).json
+    url = f"{API}/{created['id']}"
+    patched = call(client, world, "editor_a", "PATCH", url, {
+        "revision": created["revision"], "description": "Changed with its occupations.",
+        "occupations": ["29-1141.00", "29-2061.00"], "sectors": ["621"]}).json
+    assert patched["revision"] == created["revision"] + 1
+    history = call(client, world, "editor_a", "GET", f"{url}/history").json
+    assert history["items"][0]["revision"] == patched["revision"]
+    assert history["items"][0]["section"] == "details+occupations+sectors"
+
+
+def test_every_tabs_problems_are_reported_together_and_nothing_is_saved(client, world):
+    created = call(client, world, "editor_a", "POST", API, {**FULL, "name": "Two bad tabs"}).json
+    url = f"{API}/{created['id']}"
+    bad = call(client, world, "editor_a", "PATCH", url, {
+        "revision": created["revision"], "name": "", "occupations": ["99-9999.99"]})
+    assert bad.status_code == 400
+    assert {"name", "occupations"} <= {field.split("[")[0] for field in bad.json["fields"]}, bad.json
+    assert call(client, world, "editor_a", "GET", url).json == created
+
+
 def test_a_get_answer_can_be_sent_back_unchanged(client, world):
     created = call(client, world, "editor_a", "POST", API, {**FULL, "name": "Round trip"}).json
     again = call(client, world, "editor_a", "PUT", f"{API}/{created['id']}", created)

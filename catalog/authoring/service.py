@@ -324,7 +324,15 @@ def clean_sections(session: Session, credential: Credential, payloads: dict, kno
     unknown = [section for section in payloads if section not in SECTIONS]
     if unknown:
         raise v.ValidationError({"section": f"unknown section {unknown[0]!r}; one of {', '.join(SECTIONS)}"})
-    return {section: SECTIONS[section][0](session, credential, payload, known) for section, payload in payloads.items()}
+    cleaned, errors = {}, {}
+    for section, payload in payloads.items():  # every section's problems at once, not the first one's
+        try:
+            cleaned[section] = SECTIONS[section][0](session, credential, payload, known)
+        except v.ValidationError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise v.ValidationError(errors)
+    return cleaned
 
 
 class Writes:
@@ -438,8 +446,7 @@ def save_sections(session: Session, user: User | None, credential: Credential, p
         raise v.ValidationError({"section": f"unknown section {unknown[0]!r}; one of {', '.join(SECTIONS)}"})
     if credential.status == Status.archived.value:
         raise ArchivedError(credential)
-    for section in payloads:
-        _check_conflict(session, credential, section, base_revision)
+    _check_conflict(session, credential, list(payloads), base_revision)
     cleaned = clean_sections(session, credential, payloads, known or Known(session))
     put_sections(session, user, credential, cleaned)
     return credential
@@ -451,7 +458,7 @@ def set_status(session: Session, user: User | None, credential: Credential, stat
         raise v.ValidationError({"status": "must be draft, published or archived"})
     if status == credential.status:
         return credential
-    _check_conflict(session, credential, "status", base_revision)
+    _check_conflict(session, credential, ["status"], base_revision)
     if status == Status.published.value:
         missing = v.missing_for_publish(section_snapshot(credential, "details"))
         if missing:
@@ -466,16 +473,18 @@ def add_note(session: Session, user: User | None, credential: Credential, body) 
     return note
 
 
-def _check_conflict(session: Session, credential: Credential, section: str, base_revision: int | None) -> None:
+def _check_conflict(session: Session, credential: Credential, sections: list[str], base_revision: int | None) -> None:
+    """ConflictError naming every later save that touched one of `sections`."""
     if base_revision is None or base_revision >= credential.revision:
         return
     later = [entry for entry in session.scalars(
         select(RevisionEntry).where(RevisionEntry.credential_id == credential.id,
                                     RevisionEntry.revision > base_revision)
         .order_by(RevisionEntry.revision)
-    ) if section in entry_sections(entry.section)]
+    ) if set(sections) & set(entry_sections(entry.section))]
     if later:
-        raise ConflictError(section, credential.revision, [describe_entry(e) for e in later])
+        touched = sorted({s for e in later for s in entry_sections(e.section)} & set(sections))
+        raise ConflictError(SECTION_JOINER.join(touched), credential.revision, [describe_entry(e) for e in later])
 
 
 def entry_sections(section: str) -> list[str]:

@@ -274,25 +274,18 @@ def _skills_payload(body: dict, current: Credential | None, replace_all: bool):
 
 
 def save_tabs(credential: Credential, payloads: dict[str, object], revision: int | None) -> None:
-    """Save every tab, or raise: all conflicts first (409), else every field message (400)."""
-    session, user = db(), current_actor()
-    started_at = credential.revision
+    """Save every tab as one change (one revision, one history entry), or raise: conflicts first
+    (409), else every tab's field messages together (400)."""
     refuse_future(credential, revision)
-    conflicts, errors = [], {}
-    for tab, payload in payloads.items():
-        try:
-            service.save_section(session, user, credential, tab, payload, revision)
-        except service.ConflictError as exc:
-            conflicts.extend(exc.changes)
-        except ValidationError as exc:
-            errors.update(exc.errors)
-    if conflicts:
-        tabs = sorted({c["section"] for c in conflicts})
+    try:
+        service.save_sections(db(), current_actor(), credential, payloads, revision)
+    except service.ConflictError as exc:
+        tabs = sorted({c["section"] for c in exc.changes})
         raise ApiError(409, "conflict", f"since revision {revision}, someone else saved {', '.join(tabs)}; nothing "
-                                        f"was saved. Reload (now at revision {started_at}) and apply your changes again",
-                       current_revision=started_at, changes=sorted(conflicts, key=lambda c: c["revision"]))
-    if errors:
-        raise invalid(errors)
+                                        f"was saved. Reload (now at revision {exc.current_revision}) and apply your "
+                                        f"changes again", current_revision=exc.current_revision, changes=exc.changes)
+    except ValidationError as exc:
+        raise invalid(exc.errors)
 
 
 def add_notes(credential: Credential, notes) -> None:
