@@ -412,7 +412,8 @@ class RevisionEntry(Base):
     credential_id: Mapped[int] = mapped_column(ForeignKey("credentials.id", ondelete="CASCADE"), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    section: Mapped[str] = mapped_column(String(32))
+    # Sections a save changed, joined by "+" (service.SECTION_JOINER): every tab fits.
+    section: Mapped[str] = mapped_column(String(64))
     changes: Mapped[dict] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
