@@ -9,14 +9,38 @@ then spreads requests over all of them, and a request that meets a connection er
 time-out on one node is sent again to another: opensearch-py marks the failed node dead (it is
 tried again after a back-off) and picks the next live one. The web client retries once, and only
 when it has another node to go to; a killed node then costs a search one fast retry, not an error.
+The same one retry covers a node that leaves while a search is under way: the node that
+coordinated it answers 500 naming the node it lost (during a rolling restart), and asked again it
+routes the search to the shards' other copies.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, Transport, TransportError
 
 from store.settings import opensearch_hosts
+
+
+# What a coordinating node says when a node holding a shard left in the middle of a search.
+NODE_LEFT = ("node_not_connected_exception", "node_disconnected_exception", "node_closed_exception")
+
+
+def a_node_left(error: TransportError) -> bool:
+    """Whether `error` is a search that failed only because a node left the cluster meanwhile."""
+    return error.status_code == 500 and any(reason in str(error.info) for reason in NODE_LEFT)
+
+
+class NodeLeftRetryTransport(Transport):
+    """A transport that sends a request once more when a node left the cluster while it ran."""
+
+    def perform_request(self, method, url, *args, **kwargs):
+        try:
+            return super().perform_request(method, url, *args, **kwargs)
+        except TransportError as error:
+            if self.max_retries and a_node_left(error):
+                return super().perform_request(method, url, *args, **kwargs)
+            raise
 
 
 @lru_cache(maxsize=16)
@@ -32,6 +56,7 @@ def web_client(url: str, timeout: float = 1.5) -> OpenSearch:
         max_retries=1 if several else 0,
         retry_on_timeout=several,
         http_compress=False,
+        transport_class=NodeLeftRetryTransport,
     )
 
 

@@ -39,20 +39,31 @@ def from_term_vectors(client, index: str, text: str, head_factor: float) -> list
         text, client.termvectors(index=index, body=relaxed.term_vectors_request(text)), head_factor)
 
 
+def same_weights(got: list[relaxed.WordWeight], expected: list[relaxed.WordWeight]) -> bool:
+    """The same terms, heads and noise words, and weights within 1%. Earlier tests in the session
+    update the shared vocabulary indices (credential counts on concepts), and until segments merge
+    an update moves document frequencies a little between reading the table and asking for term
+    vectors; on an index nobody writes to they are equal (bench/relevance.py gives the same figures
+    both ways)."""
+    return ([(w.term, w.head, w.noise) for w in got] == [(w.term, w.head, w.noise) for w in expected]
+            and all(g.weight == pytest.approx(e.weight, rel=0.01) for g, e in zip(got, expected)))
+
+
 @pytest.mark.parametrize("vocabulary, head_factor", [("occupations", 2.0), ("programs", 1.0)])
 def test_weights_from_the_table_equal_weights_from_term_vectors(settings, indices, vocabulary, head_factor):
     client = bulk_client(settings.opensearch_url)
     alias = INDICES[vocabulary].alias(indices)
+    word_statistics.forget()  # read now, not whenever an earlier test first asked
     filled = word_statistics.statistics(client, alias, wait=True)
     assert len(filled.words) > 1000 and filled.doc_count > 0
     unfilled = word_statistics.IndexStatistics(filled.index)  # before the table is read: look-ups
     names = real_names(vocabulary, 60) + EDGE_CASES
     for text in names:
         expected = from_term_vectors(client, alias, text, head_factor)
-        assert word_statistics.word_weights(client, alias, text, head_factor=head_factor) == expected, text
+        assert same_weights(word_statistics.word_weights(client, alias, text, head_factor=head_factor), expected), text
         if word_statistics.splits_like_the_index(text):
-            assert filled.weights(client, text, head_factor) == expected, text
-            assert unfilled.weights(client, text, head_factor) == expected, text
+            assert same_weights(filled.weights(client, text, head_factor), expected), text
+            assert same_weights(unfilled.weights(client, text, head_factor), expected), text
     assert sum(bool(w) for w in map(lambda t: from_term_vectors(client, alias, t, head_factor), names)) > 50
     # Words the vocabulary never uses were asked once and are remembered, unknown ones too.
     assert filled.unknown.get("bootcamp") == (relaxed.TermStatistics("bootcamp", 0, 0),)
