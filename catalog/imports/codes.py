@@ -98,6 +98,14 @@ def split_codes(value) -> list[str]:
     return [part for part in re.split(r"[,;|\s]+", str(value).strip()) if part and not is_blank(part)]
 
 
+def _current_or_successors(code: str, current: frozenset, crosswalk: dict) -> list[str]:
+    """[code] when it is a current code; else what the crosswalk from the older edition makes of
+    it, among current codes; else []."""
+    if code in current:
+        return [code]
+    return [c for c in crosswalk.get(code, ()) if c in current]
+
+
 def cip_code(value, book: CodeBook) -> list[str]:
     """One CIP code as written -> the CIP 2020 code(s) it means.
 
@@ -109,11 +117,9 @@ def cip_code(value, book: CodeBook) -> list[str]:
     if not match:
         raise ValueProblem("not a CIP code (six digits, e.g. 51.3801 or 513801)")
     code = f"{int(match.group(1)):02d}.{match.group(2)}"
-    if code in book.cips:
-        return [code]
-    renamed = [c for c in cip_2010_to_2020().get(code, ()) if c in book.cips]
-    if renamed:
-        return renamed
+    current = _current_or_successors(code, book.cips, cip_2010_to_2020())
+    if current:
+        return current
     if code in cip_2010_to_2020() or code[:2] == "99":
         raise ValueProblem(f"CIP {code} was deleted in CIP 2020 and has no successor")
     raise ValueProblem(f"CIP {code} is neither a CIP 2020 nor a CIP 2010 code")
@@ -130,11 +136,9 @@ def occupation_code(value, book: CodeBook) -> list[str]:
     if not re.fullmatch(r"\d{6}(\d{2})?", digits):
         raise ValueProblem("not an O*NET-SOC or SOC code (e.g. 47-2111.00 or 47211100)")
     code = f"{digits[:2]}-{digits[2:6]}.{digits[6:8] or '00'}"
-    if code in book.occupations:
-        return [code]
-    moved = [c for c in onet_2010_to_2019().get(code, ()) if c in book.occupations]
-    if moved:
-        return moved
+    current = _current_or_successors(code, book.occupations, onet_2010_to_2019())
+    if current:
+        return current
     if code.endswith("0.00"):
         raise ValueProblem(f"{code[:7]} is a SOC group, not an occupation")
     raise ValueProblem(f"{code} is not an occupation in O*NET-SOC 2019 or 2010")

@@ -41,6 +41,19 @@ def import_key(external_id: str | None, name: str, provider: str) -> str:
     return f"name:{codes.name_key(name)}|{codes.name_key(provider)}"[:400]
 
 
+def _codes(record: ImportRecord, field_name: str, read, book: CodeBook, problems: list[Problem]) -> list[str]:
+    """Every code in `field_name`'s cells (several per cell, several columns), read with `read`, each once,
+    in order; a code that cannot be read is a problem naming its column and the code as written."""
+    found: list[str] = []
+    for column, raw in record.values(field_name):
+        for part in codes.split_codes(raw):
+            try:
+                found.extend(c for c in read(part, book) if c not in found)
+            except ValueProblem as problem:
+                problems.append(Problem(column, _shown(part), str(problem)))
+    return found
+
+
 def build_draft(record: ImportRecord, book: CodeBook, with_suggested: bool = False) -> Draft:
     problems: list[Problem] = []
 
@@ -58,20 +71,8 @@ def build_draft(record: ImportRecord, book: CodeBook, with_suggested: bool = Fal
     provider = codes.text(record.first("provider")[1])
     external_id = codes.text(record.first("external_id")[1]) or None
 
-    cips: list[str] = []
-    for column, raw in record.values("cip"):
-        for part in codes.split_codes(raw):
-            try:
-                cips.extend(c for c in codes.cip_code(part, book) if c not in cips)
-            except ValueProblem as problem:
-                problems.append(Problem(column, _shown(part), str(problem)))
-    occupations: list[str] = []
-    for column, raw in record.values("occupations"):
-        for part in codes.split_codes(raw):
-            try:
-                occupations.extend(c for c in codes.occupation_code(part, book) if c not in occupations)
-            except ValueProblem as problem:
-                problems.append(Problem(column, _shown(part), str(problem)))
+    cips = _codes(record, "cip", codes.cip_code, book, problems)
+    occupations = _codes(record, "occupations", codes.occupation_code, book, problems)
     suggested = []
     if with_suggested:
         suggested = [c for c in codes.suggested_occupations(cips, book) if c not in occupations]
