@@ -41,8 +41,11 @@ def shared_technology(crosswalk: list[dict]) -> list[str]:
     """The technologies at least MIN_TECHNOLOGY_SHARE of the crosswalked occupations use, the most
     shared first, then in turns (each occupation's most used first), at most MAX_PROGRAM_TECHNOLOGY."""
     users = Counter(name for entry in crosswalk for name in set(entry.get("technology", [])))
-    turns = [name for turn in zip_longest(*(entry.get("technology", []) for entry in crosswalk)) for name in turn if name]
-    order = {name: i for i, name in reversed(list(enumerate(turns)))}
+    order: dict[str, int] = {}  # where each first comes up, in turns
+    for turn in zip_longest(*(entry.get("technology", []) for entry in crosswalk)):
+        for name in turn:
+            if name:
+                order.setdefault(name, len(order))
     kept = [name for name, count in users.items() if count >= MIN_TECHNOLOGY_SHARE * len(crosswalk)]
     return sorted(kept, key=lambda name: (-users[name], order[name]))[:MAX_PROGRAM_TECHNOLOGY]
 

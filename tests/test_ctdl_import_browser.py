@@ -9,9 +9,10 @@ from pathlib import Path
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import Credential
+from tests.support.browser import log_in
+from tests.support.factories import make_member
 
 PASSWORD = "correct horse battery"
 SAMPLE = Path(__file__).parent / "data" / "ctdl" / "certification_detailed.json"
@@ -21,16 +22,9 @@ def test_import_ctdl_in_the_editor_then_read_it_back_as_json_ld(page, live_serve
     tag = uuid.uuid4().hex[:6]
     ctid = f"ce-{uuid.uuid4()}"
     record = SAMPLE.read_text().replace("ce-509682bb-658e-4eb6-87f2-ebff5d5e0aec", ctid)
-    with session_scope(database) as s:
-        org = accounts.create_org(s, f"Registry Board {tag}", ["issuer"])
-        user = accounts.create_user(s, f"ctdl-{tag}@example.org", PASSWORD)
-        accounts.grant(s, user, org, "admin")
-        email = user.email
+    _org_id, email = make_member(database, f"Registry Board {tag}", f"ctdl-{tag}", "admin", PASSWORD)
 
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, email, PASSWORD)
     page.goto(f"{live_server.url}/editor/imports")
     page.get_by_label("Spreadsheet file").set_input_files(
         {"name": "certification.json", "mimeType": "application/ld+json", "buffer": record.encode()})

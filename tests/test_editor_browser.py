@@ -18,7 +18,7 @@ from store.models import Credential
 from tests.conftest import ARTIFACTS
 from tests.support.accessibility import assert_accessible
 from tests.support.browser import log_in
-from tests.support.factories import make_credential, wait_for
+from tests.support.factories import make_credential, make_member, wait_for
 from catalog.accounts import service as accounts
 
 PASSWORD = "correct horse battery"
@@ -46,11 +46,8 @@ def save(page, flash: str = "are saved"):
 
 def test_an_editor_walks_every_tab_and_publishes(page, live_server, database, worker, db_session):
     tag = uuid.uuid4().hex[:6]
-    with session_scope(database) as s:
-        org = accounts.create_org(s, f"Springfield Health Board {tag}", ["issuer"])
-        user = accounts.create_user(s, f"nina-{tag}@example.org", PASSWORD, name="Nina Editor")
-        accounts.grant(s, user, org, "editor")
-        org_id, email = org.id, user.email
+    org_id, email = make_member(database, f"Springfield Health Board {tag}", f"nina-{tag}", "editor", PASSWORD,
+                                name="Nina Editor")
     other_org = accounts_org(database, f"State Nursing Council {tag}")
     related_name = f"Certified Nursing Assistant {tag}"
     related_id = make_credential(database, other_org, name=related_name, credential_type="certification")

@@ -11,11 +11,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import Credential
 from tests.conftest import BACKEND
-from tests.support.factories import wait_for
+from tests.support.browser import log_in
+from tests.support.factories import make_member, wait_for
 
 # The flow has nothing PostgreSQL-specific (the pipeline's tests run on both databases), so the
 # second, PostgreSQL run of `make test` skips it rather than start Chromium and a worker again.
@@ -27,11 +27,8 @@ PASSWORD = "correct horse battery"
 
 def test_upload_dry_run_confirm_then_search_finds_what_it_leads_to(page, live_server, database, worker):
     tag = uuid.uuid4().hex[:6]
-    with session_scope(database) as s:
-        org = accounts.create_org(s, f"Lakeside Workforce Board {tag}", ["issuer"])
-        user = accounts.create_user(s, f"ada-{tag}@example.org", PASSWORD, name="Ada Admin")
-        accounts.grant(s, user, org, "admin")
-        org_id, email = org.id, user.email
+    org_id, email = make_member(database, f"Lakeside Workforce Board {tag}", f"ada-{tag}", "admin", PASSWORD,
+                                name="Ada Admin")
     sheet = (
         "Program ID,Program Name,Provider Name,CIP Code,Credential Type,Description,Total Cost,Weeks,"
         "Delivery Method,Prepares for\r\n"
@@ -41,10 +38,7 @@ def test_upload_dry_run_confirm_then_search_finds_what_it_leads_to(page, live_se
         "Routers and switches.,1800,10,Hybrid,=HYPERLINK(\"x\")\r\n"
     ).encode("cp1252")
 
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server.url, email, PASSWORD)
     page.goto(f"{live_server.url}/editor/")
     page.get_by_role("link", name="Import").click()
     page.get_by_label("Spreadsheet file").set_input_files(

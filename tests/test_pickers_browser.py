@@ -15,12 +15,11 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import Credential
 from tests.conftest import ARTIFACTS, BACKEND
 from tests.support.browser import log_in as log_in_through_form
-from tests.support.factories import make_credential
+from tests.support.factories import make_credential, make_member
 from tests.test_pickers import warm_up
 
 pytestmark = pytest.mark.skipif(BACKEND == "postgres", reason="browser behaviour; the SQLite run covers it")
@@ -32,11 +31,8 @@ PASSWORD = "correct horse battery"
 def author(settings, database, indices):
     """An editor of an issuing organization, and two drafts of that organization to edit."""
     tag = uuid.uuid4().hex[:6]
-    with session_scope(database) as s:
-        org = accounts.create_org(s, f"Prairie Driving School {tag}", ["issuer"])
-        user = accounts.create_user(s, f"pat-{tag}@example.org", PASSWORD, name="Pat Editor")
-        accounts.grant(s, user, org, "editor")
-        org_id, email = org.id, user.email
+    org_id, email = make_member(database, f"Prairie Driving School {tag}", f"pat-{tag}", "editor", PASSWORD,
+                                name="Pat Editor")
     warm_up(settings)
     drafts = [make_credential(database, org_id, publish=False, nudge=False, occupations=(), skills=(),
                               name=f"CDL Class A Training {tag} {n}") for n in (1, 2)]

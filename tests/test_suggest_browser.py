@@ -9,22 +9,18 @@ import uuid
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from catalog.accounts import service as accounts
 from store.db import session_scope
 from store.models import CredentialOccupation, CredentialSkill
 from tests.support.browser import log_in as log_in_through_form
-from tests.support.factories import make_credential
+from tests.support.factories import make_credential, make_member
 
 PASSWORD = "correct horse battery"
 
 
 def log_in(page, live_server, database) -> int:
     tag = uuid.uuid4().hex[:6]
-    with session_scope(database) as s:
-        org = accounts.create_org(s, f"Midwest Welding School {tag}", ["issuer"])
-        user = accounts.create_user(s, f"walt-{tag}@example.org", PASSWORD, name="Walt Editor")
-        accounts.grant(s, user, org, "editor")
-        org_id, email = org.id, user.email
+    org_id, email = make_member(database, f"Midwest Welding School {tag}", f"walt-{tag}", "editor", PASSWORD,
+                                name="Walt Editor")
     log_in_through_form(page, live_server.url, email, PASSWORD)
     return org_id
 

@@ -17,6 +17,19 @@ NURSING = {
 }
 
 
+def make_member(database_url: str, org_name: str, email_name: str, role: str = "editor",
+                password: str = "correct horse battery", name: str = "") -> tuple[int, str]:
+    """An issuing organization named `org_name` and one member who logs in with `password`, through
+    the accounts service (hashed password, membership); returns (organization id, email)."""
+    from catalog.accounts import service as accounts
+
+    with session_scope(database_url) as s:
+        org = accounts.create_org(s, org_name, ["issuer"])
+        user = accounts.create_user(s, f"{email_name}@example.org", password, name=name)
+        accounts.grant(s, user, org, role)
+        return org.id, user.email
+
+
 def make_org_and_editor(database_url: str, kinds=("issuer",)) -> tuple[int, int]:
     with session_scope(database_url) as s:
         org = Organization(name=f"Org {uuid.uuid4().hex[:8]}", kinds=list(kinds))
