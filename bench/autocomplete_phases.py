@@ -73,7 +73,8 @@ def main() -> None:
             cut = text.strip()[:ac.MAX_TEXT]
             weights = (timed("word weights", lambda: word_statistics.word_weights(
                 client, index, cut, head_factor=profile.head_factor)) if ac.wants_weights(profile, cut, total) else None)
-            body = ac.build_autocomplete_query(cut, SIZE, target, relaxed=True, weights=weights, typos=total == 0)
+            typos = ac.wants_typos(client, index, cut, total)
+            body = ac.build_autocomplete_query(cut, SIZE, target, relaxed=True, weights=weights, typos=typos)
             relaxed = timed("relaxed search", lambda: client.search(index=index, body=body))
             timed("relaxed answer", lambda: ac.parse_autocomplete_response(relaxed, cut, target))
         print(f"{len(texts)} texts, one at a time, {target}; {len(rows['relaxed search'])} ran the relaxed step")

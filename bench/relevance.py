@@ -51,6 +51,7 @@ from indexer.autocomplete import (  # noqa: E402
     build_autocomplete_query,
     is_searchable,
     needs_second_step,
+    wants_typos,
     wants_weights,
 )
 from indexer import word_statistics  # noqa: E402
@@ -157,7 +158,8 @@ def suggested_codes(client, prefix: str, vocabulary: str, texts: list[str]) -> t
             weights[i] = word_statistics.word_weights(client, index, texts[i].strip()[:MAX_TEXT],
                                                       head_factor=profile.head_factor)
     bodies = {i: build_autocomplete_query(texts[i], DEPTH, vocabulary, relaxed=True, weights=weights.get(i),
-                                          typos=not strict[i]) for i in second}
+                                          typos=wants_typos(client, index, texts[i].strip()[:MAX_TEXT], len(strict[i])))
+              for i in second}
     relaxed_codes = ranked_bodies(client, index, [bodies[i] for i in second])
     ranked = list(strict)
     for i, codes in zip(second, relaxed_codes):

@@ -313,6 +313,17 @@ def statistics(client: OpenSearch, alias: str, hint: str | None = None, wait: bo
     return _REGISTRY.for_index(client, _REGISTRY.concrete(client, alias, hint), wait)
 
 
+def unknown_words(client: OpenSearch, alias: str, text: str, hint: str | None = None) -> list[str] | None:
+    """The words of `text`, folded, that no text of the vocabulary behind `alias` uses as written:
+    a typo, or a word it lacks ("bootcamp"). Asked of the words read once per index, so never a
+    request; None until they are read. (As written: the stemmed terms would take "registred" for
+    "registry".)"""
+    stats = statistics(client, alias, hint)
+    if not stats.filled.is_set() or not stats.words:
+        return None
+    return [word for word in relaxed.fold(text).split() if word not in stats.words]
+
+
 def word_weights(client: OpenSearch, alias: str, text: str, timeout: float | None = None,
                  head_factor: float = relaxed.HEAD_FACTOR, hint: str | None = None) -> list[WordWeight]:
     """How much each word of `text` tells (relaxed.word_weights), from the statistics kept for the

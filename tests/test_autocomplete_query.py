@@ -23,7 +23,7 @@ from indexer.autocomplete import (
     build_autocomplete_query,
     agent_text,
     fold,
-    mark_typed_words,
+    closest_alternate,
     tier_clauses,
     matched_on,
     parse_autocomplete_response,
@@ -103,8 +103,7 @@ def test_skills_say_which_alternative_label_matched_without_highlighting():
                                        "alt_labels": ["compose lesson content", "plan lesson content"]},
                "matched_queries": ["alt_stems"]}
     assert matched_on(lessons, SKILLS, "planning lessons") == "plan lesson content"
-    assert mark_typed_words(["drive forklift", "use a hoist"], "forklift driver") == [
-        f"{MARK_START}drive{MARK_END} {MARK_START}forklift{MARK_END}"]
+    assert closest_alternate(["use a hoist", "drive forklift"], "forklift driver") == "drive forklift"
 
 
 def test_graded_tiers_never_reach_the_tier_above():
@@ -170,11 +169,13 @@ def test_size_is_capped_and_total_is_exact():
     assert build_autocomplete_query("nurse", 7)["track_total_hits"] is True
 
 
-def test_payload_is_small_and_sorted_by_tier_then_use_then_length():
+def test_payload_is_sorted_by_tier_then_use_then_length_and_not_highlighted():
     body = build_autocomplete_query("nurse", 10, "occupations")
-    assert body["_source"] == ["code", "label", "scheme", "credential_names"]  # at most 12 short names
+    # The alternate titles come back whole and the one that matched is found here: highlighting
+    # them cost OpenSearch more than everything else the request asks.
+    assert body["_source"] == ["code", "label", "scheme", "credential_names", "alt_labels"]
     assert body["sort"][:3] == [{"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}]
-    assert set(body["highlight"]["fields"]) == {"alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"}
+    assert "highlight" not in body
 
 
 def test_exclude_leaves_ids_out():
@@ -266,15 +267,20 @@ def hit(source: dict, names: list[str], highlight: dict | None = None, _id: str 
 
 
 def test_matched_is_empty_when_the_label_matched():
-    h = hit({"code": "29-1141.00", "label": "Registered Nurses"}, ["label_words", "alt_words"],
-            {"alt_labels.prefix": [mark("[Registered] Nurse (RN)")]})
+    h = hit({"code": "29-1141.00", "label": "Registered Nurses", "alt_labels": ["Registered Nurse (RN)"]},
+            ["label_words", "alt_words"])
     assert matched_on(h, VOCABULARY, "regist") is None
 
 
 def test_matched_names_the_alternate_title():
-    h = hit({"code": "29-1141.00", "label": "Registered Nurses"}, ["alt_exact", "alt_start", "alt_words"],
-            {"alt_labels.exact": [mark("[RN]")], "alt_labels.prefix": [mark("[RN] Educator"), mark("[RN]")]})
+    alternates = ["Staff Nurse", "RN Educator", "Registered Nurse Case Manager", "RN", "Nurse Educator"]
+    h = hit({"code": "29-1141.00", "label": "Registered Nurses", "alt_labels": alternates},
+            ["alt_exact", "alt_start", "alt_words"])
     assert matched_on(h, VOCABULARY, "RN") == "RN"
+    # Starting with the text beats containing it; of two, the most of it, then the shortest.
+    assert matched_on(hit(h["_source"], ["alt_start", "alt_words"]), VOCABULARY, "rn ed") == "RN Educator"
+    assert matched_on(hit(h["_source"], ["alt_words"]), VOCABULARY, "nurse regis") == "Registered Nurse Case Manager"
+    assert matched_on(hit(h["_source"], ["alt_words"]), VOCABULARY, "educ nurse") == "Nurse Educator"
 
 
 def test_matched_names_the_code_when_the_code_matched():
@@ -284,8 +290,8 @@ def test_matched_names_the_code_when_the_code_matched():
 
 def test_parse_concepts_and_credentials():
     resp = {"hits": {"total": {"value": 1}, "hits": [
-        hit({"code": "33-3051.00", "label": "Police and Sheriff's Patrol Officers", "scheme": "onet-soc"},
-            ["alt_exact"], {"alt_labels.exact": [mark("[Cop]")]}, _id="33-3051.00")]}}
+        hit({"code": "33-3051.00", "label": "Police and Sheriff's Patrol Officers", "scheme": "onet-soc",
+             "alt_labels": ["Animal Cop", "Cop", "Cop Car Driver"]}, ["alt_exact"], _id="33-3051.00")]}}
     assert parse_autocomplete_response(resp, "cop", "occupations") == [
         {"id": "33-3051.00", "code": "33-3051.00", "label": "Police and Sheriff's Patrol Officers",
          "scheme": "onet-soc", "matched": "Cop", "tier": "alt_exact", "relaxed": False, "via": None}]
@@ -297,13 +303,33 @@ def test_parse_concepts_and_credentials():
          "matched": "CDL-A", "about": None, "tier": "alt_words", "relaxed": False, "via": None}]
 
 
-def test_mark_typed_words_quick_filter_keeps_every_value_a_word_by_word_check_would_mark():
-    # mark_typed_words skips titles in one regex search first; that must never drop a title that
-    # shares a word either way: starting with a typed stem, or being the start of one ("a", "reg").
-    values = ["Technician A", "Registered Nurse", "Reg Nurse", "Ward Clerk", "Nurse-Midwife", "O'Registrar"]
-    assert mark_typed_words(values, "registered assistant") == [
-        f"Technician {MARK_START}A{MARK_END}", f"{MARK_START}Registered{MARK_END} Nurse",
-        f"{MARK_START}Reg{MARK_END} Nurse"]
-    # The filter lets "Nurse-Midwife" through (its folded words include "midwife"), the word-by-word
-    # check does not ("nurse midwife" is one word of the title): as before, nothing is marked.
-    assert mark_typed_words(values, "midwife") == values[:1]
+def _closest_word_by_word(values: list[str], text: str) -> str | None:
+    """closest_alternate the slow way: every word of every value compared with every stem."""
+    typed = fold(text)
+    stems = [w[:max(4, len(w) - 3)] for w in typed.split()]
+
+    def shared(value: str) -> int:
+        return sum(len(w) for w in fold(value).split() if any(w.startswith(s) or s.startswith(w) for s in stems))
+
+    ranked = [((fold(v) != typed, not fold(v).startswith(typed), -shared(v), len(v)), v) for v in values if shared(v)]
+    return min(ranked)[1] if ranked else (values[0] if values else None)
+
+
+@pytest.mark.parametrize("text", ["registered assistant", "assistant", "reg", "midwife", "nurse mid", "o registrar",
+                                  "ward", "technicians", "RN", "a", "clerk ward", "nurse-midwife"])
+def test_closest_alternate_finds_what_a_word_by_word_comparison_finds(text):
+    # closest_alternate searches all the values at once for a few substrings; that must find every
+    # word that shares either way: starting with a typed stem, or being the start of one ("a", "reg").
+    values = ["Technician A", "Registered Nurse", "Reg Nurse", "Ward Clerk", "Nurse-Midwife", "O'Registrar",
+              "RN", "Clerk", "Registered Registered"]
+    assert closest_alternate(values, text) == _closest_word_by_word(values, text)
+    assert closest_alternate(values[::-1], text) == _closest_word_by_word(values[::-1], text)
+
+
+def test_closest_alternate_picks_equal_then_starting_then_most_shared_then_shortest():
+    assert closest_alternate(["Ward Clerk", "Technician A"], "assistant") == "Technician A"
+    assert closest_alternate(["Ward Clerk", "Registered Nurse", "Reg Nurse"], "registered") == "Registered Nurse"
+    assert closest_alternate(["Ward Clerk", "Nurse-Midwife"], "midwife") == "Nurse-Midwife"
+    # None shares a word (found some other way, by a stem): the first is shown.
+    assert closest_alternate(["Ward Clerk", "Nurse-Midwife"], "surgeon") == "Ward Clerk"
+    assert closest_alternate([], "nurse") is None

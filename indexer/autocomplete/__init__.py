@@ -29,8 +29,8 @@ from __future__ import annotations
 from indexer.autocomplete.answer import (  # noqa: F401
     about,
     best_alternate,
+    closest_alternate,
     crosswalk_via,
-    mark_typed_words,
     matched_on,
     parse_autocomplete_response,
     winning_tier,
@@ -62,7 +62,7 @@ from indexer.autocomplete.query import (  # noqa: F401
     is_searchable,
     tier_clauses,
 )
-from indexer.autocomplete.steps import Suggestions, needs_second_step, suggest, wants_weights  # noqa: F401
+from indexer.autocomplete.steps import Suggestions, needs_second_step, suggest, wants_typos, wants_weights  # noqa: F401
 from indexer.autocomplete.tiers import (  # noqa: F401
     CODE_KINDS,
     FUZZINESS,

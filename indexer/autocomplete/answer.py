@@ -75,11 +75,11 @@ def matched_on(hit: dict, profile: Profile, text: str, via=_NOT_GIVEN) -> str | 
         if entry is None or "occupation_alt" not in shows:
             return None
         words = relaxing.clean_text(text)
-        return best_alternate(mark_typed_words(entry["alt"], words), words) if entry["alt"] else None
-    sources = profile.alternate_source or (("alt_labels",) if "alt_labels" in hit["_source"] else ())
+        return closest_alternate(entry["alt"], words)
+    sources = profile.alternate_source
     if sources:
         values = [v for field in sources for v in hit["_source"].get(field) or []]
-        return best_alternate(mark_typed_words(values, text), text)
+        return closest_alternate(values, text)
     fragments = [f for field in profile.alternate_fields for f in hit.get("highlight", {}).get(field, [])]
     return best_alternate(fragments, text)
 
@@ -91,7 +91,7 @@ def named_via(hit: dict, text: str, shows: set[str]) -> str | None:
     if not shows or not shows <= set(NAMED_VIA):
         return None
     names = [name for kind in sorted(shows) for name in hit["_source"].get(NAMED_VIA[kind]) or []]
-    return best_alternate(mark_typed_words(names, text), text) if names else None
+    return closest_alternate(names, text)
 
 
 def crosswalk_via(hit: dict, text: str) -> dict | None:
@@ -128,41 +128,55 @@ _STEM_KEEP = 4
 
 
 @lru_cache(maxsize=1024)
-def _may_share(stems: tuple[str, ...]):
-    """A quick test of a folded value: True when one of its words starts with a stem or starts
-    one, which every value that mark_typed_words marks passes (most alternate titles do not, and
-    this leaves them out in one regular expression search instead of a loop over their words)."""
-    if not stems:
-        return lambda folded: False
-    prefixes = {stem[:k] for stem in stems for k in range(1, len(stem) + 1)}
-    starts = "|".join(re.escape(stem) for stem in sorted(set(stems), key=len))
-    whole = "|".join(re.escape(prefix) for prefix in sorted(prefixes, key=len, reverse=True))
-    return re.compile(f"(?:^| )(?:(?:{starts})|(?:{whole})(?= |$))").search
+def _needles(stems: tuple[str, ...]) -> tuple[str, ...]:
+    """What to look for in folded values written one per line, each between spaces: a word that
+    starts with a stem (" plan"), or a whole word that starts one (" pl ")."""
+    starts = {f" {stem}" for stem in stems}
+    whole = {f" {stem[:k]} " for stem in stems for k in range(1, len(stem))}
+    return tuple(sorted(starts | whole))
 
 
-def mark_typed_words(values: Iterable[str], text: str) -> list[str]:
-    """`values` that share a word with `text`, with those words marked as a highlighter would mark
-    them, for best_alternate; a value that shares none is left out."""
-    stems = [w[:max(_STEM_KEEP, len(w) - 3)] for w in fold(text).split()]
-    seen: dict[str, bool] = {}  # each distinct word of the values is compared with the stems once
+def _shared_letters(folded: list[str], stems: tuple[str, ...]) -> dict[int, int]:
+    """For each folded value (by its place in `folded`) with words that start with a stem or
+    start one, how many letters those words have: what a highlighter would mark.
 
-    def shares(word: str) -> bool:
-        found = seen.get(word)
-        if found is None:
-            folded = _folded(word)
-            found = seen[word] = any(folded.startswith(stem) or stem.startswith(folded or "\0") for stem in stems)
-        return found
+    An occupation has up to a few thousand alternate titles and most share nothing with the text,
+    so the values are written one per line and searched with a few plain substring searches
+    instead of word by word."""
+    joined = " " + " \n ".join(folded) + " "
+    sharing: dict[int, int] = {}  # where a sharing word starts -> its length
+    for needle in _needles(stems):
+        at = joined.find(needle)
+        while at >= 0:
+            start = at + 1
+            if start not in sharing:
+                sharing[start] = joined.find(" ", start) - start
+            at = joined.find(needle, start)
+    letters: dict[int, int] = {}
+    line, counted = 0, 0
+    for start in sorted(sharing):  # a value's place is the number of newlines before it
+        line += joined.count("\n", counted, start)
+        counted = start
+        letters[line] = letters.get(line, 0) + sharing[start]
+    return letters
 
-    may_share = _may_share(tuple(stems))
-    marked = []
-    for value in values:
-        if not may_share(_folded(value)):
-            continue
-        words = value.split()
-        hits = [shares(word) for word in words]
-        if any(hits):
-            marked.append(" ".join(f"{MARK_START}{w}{MARK_END}" if hit else w for w, hit in zip(words, hits)))
-    return marked or list(values)[:1]
+
+def closest_alternate(values: Iterable[str], text: str) -> str | None:
+    """Of `values` (alternate titles, credential names), the one to show for `text`: the one
+    best_alternate would pick if in each value the words it shares with the text were
+    highlighted. A word shares when it starts with a typed word's first letters (all but up to
+    three, keeping four) or starts them: "planning" and "plan", "welder" and "welding". The first
+    value when none shares a word; None when there are none."""
+    values = list(values)
+    if not values:
+        return None
+    typed = fold(text)
+    stems = tuple(w[:max(_STEM_KEEP, len(w) - 3)] for w in typed.split())
+    folded = list(map(_folded, values))
+    shared = _shared_letters(folded, stems) if stems else {}
+    ranked = [((folded[i] != typed, not folded[i].startswith(typed), -letters, len(values[i])), values[i])
+              for i, letters in shared.items()]
+    return min(ranked)[1] if ranked else values[0]
 
 
 def parse_autocomplete_response(resp: dict, text: str, target: str = "occupations") -> list[dict]:

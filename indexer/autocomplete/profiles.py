@@ -18,13 +18,14 @@ class Profile:
     sort: tuple
     alternate_fields: tuple[str, ...]   # highlighted to show which alternate title matched
     item: Callable[[dict], dict]
-    # Where the alternate titles are read from instead, when not highlighted (`_source` fields).
+    # Where the alternate titles are read from instead, when not highlighted (`_source` fields):
+    # answer.mark_typed_words finds the typed words in them.
     alternate_source: tuple[str, ...] = ()
     kind_weights: tuple[tuple[str, float], ...] = ()  # score factors by the document's `kind`
     # Tiers of the second step (see the module docstring); none for skills and credentials.
     relaxed: tuple[Tier, ...] = ()
-    # Fields fetched in the second step. It is not highlighted: highlighting the relaxed tiers'
-    # stemmed fields doubled its time, so the alternate title is worked out from `alt_labels`.
+    # Fields fetched in the second step only (the programmes' crosswalk, for "via"). The second
+    # step is never highlighted: highlighting the relaxed tiers' stemmed fields doubled its time.
     relaxed_source: tuple[str, ...] = ()
     # How much more the head noun of a name counts than its other words (relaxed.word_weights).
     head_factor: float = relaxing.HEAD_FACTOR
@@ -107,15 +108,18 @@ NAMED_VIA = {"credential": "credential_names", "technology": "occupation_technol
 
 VOCABULARY = Profile(
     tiers=STRICT_TIERS,
-    source=("code", "label", "scheme", "credential_names"),
+    source=("code", "label", "scheme", "credential_names", "alt_labels"),
     sort=({"_score": "desc"}, {"credential_count": "desc"}, {"label_length": "asc"}, {"code": "asc"}),
-    alternate_fields=("alt_labels.exact", "alt_labels.starts", "alt_labels.prefix"),
+    # Which alternate title matched is worked out from `alt_labels` (answer.matched_on), not
+    # highlighted: highlighting the three alternate-title fields was 60% of the strict request's
+    # OpenSearch CPU (bench/autocomplete_latency.txt), for the one or two hits that show a title.
+    alternate_fields=(),
+    alternate_source=("alt_labels",),
     item=_concept_item,
     relaxed=CLEAN_TIERS + TYPO_TIERS + (
         Tier("most_words", 40, "", "weighted", "label", fields=CONCEPT_FIELDS),
         Tier("some_words", 12, "", "weighted", "label", fields=CONCEPT_FIELDS, share=relaxing.SOME_SHARE),
     ),
-    relaxed_source=("alt_labels",),
 )
 
 # Programmes are also found through the occupations they lead to, below their own titles and
@@ -125,6 +129,7 @@ PROGRAMS = Profile(
     source=VOCABULARY.source,
     sort=VOCABULARY.sort,
     alternate_fields=VOCABULARY.alternate_fields,
+    alternate_source=VOCABULARY.alternate_source,
     item=_concept_item,
     relaxed=CLEAN_TIERS + TYPO_TIERS + (
         Tier("occupation_clean", 90, "occupation_titles", "clean_phrase", "occupation"),
@@ -134,7 +139,7 @@ PROGRAMS = Profile(
     ),
     # Programme names end in "Technology", "Certificate Entry", "AAS": the last word is no head noun.
     head_factor=1.0,
-    relaxed_source=("alt_labels", "crosswalk", "occupation_technology"),
+    relaxed_source=("crosswalk", "occupation_technology"),
 )
 
 # Skills: everyday words find ESCO and O*NET concepts. Stemmed tiers let "lesson planning" find

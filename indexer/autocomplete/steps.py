@@ -11,7 +11,7 @@ from indexer import word_statistics
 from indexer.autocomplete.answer import parse_autocomplete_response
 from indexer.autocomplete.profiles import TARGETS, Profile
 from indexer.autocomplete.query import build_autocomplete_query, clamp_offset, clamp_size, is_searchable
-from indexer.autocomplete.tiers import MAX_TEXT
+from indexer.autocomplete.tiers import FUZZY_MIN_WORD, MAX_TEXT
 from indexer.registry import INDICES
 
 
@@ -40,6 +40,18 @@ def wants_weights(profile: Profile, text: str, strict_hits: int) -> bool:
     return profile.needs_weights and (strict_hits == 0 or len(relaxing.fold(text).split()) > 1)
 
 
+def wants_typos(client: OpenSearch, index: str, text: str, strict_total: int, hint: str | None = None) -> bool:
+    """Whether the second step has the typo tiers: only when nothing matched strictly ("welder"
+    must not bring Welter and Weeder), and only when a word long enough to have a typo
+    (FUZZY_MIN_WORD) is one the vocabulary never uses. A text of real words has no typo to
+    forgive ("SCREW-MACH SET-UP OPERATOR, SINGLE": the typo tiers would need every word, with one
+    edit each), and for such long official names they were most of the second request's time."""
+    if strict_total:
+        return False
+    unknown = word_statistics.unknown_words(client, index, text, hint)
+    return unknown is None or any(len(word) >= FUZZY_MIN_WORD for word in unknown)
+
+
 def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,
             exclude: Iterable[str] = (), timeout: float | None = None, offset: int = 0) -> Suggestions:
     """Suggestions for `text` from the `target` alias. Raises opensearchpy's errors as they come:
@@ -59,11 +71,12 @@ def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size:
         text = text.strip()[:MAX_TEXT]
         # The strict hits name the index behind the alias, which keys the word statistics.
         hits = resp["hits"]["hits"]
-        weights = (word_statistics.word_weights(client, index, text, timeout, profile.head_factor,
-                                                hint=hits[0].get("_index") if hits else None)
+        hint = hits[0].get("_index") if hits else None
+        weights = (word_statistics.word_weights(client, index, text, timeout, profile.head_factor, hint=hint)
                    if wants_weights(profile, text, strict_total) else None)
+        typos = wants_typos(client, index, text, strict_total, hint)
         body = build_autocomplete_query(text, size, target, exclude, offset, relaxed=True, weights=weights,
-                                        typos=strict_total == 0)
+                                        typos=typos)
         resp = client.search(index=index, body=body, **params)
         return Suggestions(text, resp["hits"]["total"]["value"], parse_autocomplete_response(resp, text, target),
                            took + resp.get("took", 0), relaxed=True)

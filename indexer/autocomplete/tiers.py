@@ -47,6 +47,8 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 def fold(text: str) -> str:
     """Lowercase, accents and punctuation removed, single spaces: how the index compares text."""
+    if text.isascii():  # most titles: nothing to decompose (and four times faster)
+        return _NOT_WORD.sub(" ", text.replace("'", "").casefold()).strip()
     text = unicodedata.normalize("NFKD", text.replace("'", "").replace("\u2019", ""))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _NOT_WORD.sub(" ", text.casefold()).strip()
