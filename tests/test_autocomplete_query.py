@@ -62,6 +62,24 @@ def test_text_tiers_rank_exact_then_alternate_then_prefix_then_fuzzy():
                                               "alt_fuzzy"]
     no_typos = build_autocomplete_query("nurse registered", 10, "occupations", relaxed=True, typos=False)
     assert "label_fuzzy" not in clause_names(no_typos), "typo noise only when nothing matched strictly"
+    assert "label_fuzzy" not in clause_names(build_autocomplete_query("nurse registered", 10, relaxed=True,
+                                                                      typos=frozenset()))
+
+
+def test_typo_tiers_make_fuzzy_only_the_words_that_may_have_a_typo():
+    body = build_autocomplete_query("registred nurse", 10, "occupations", relaxed=True, typos=frozenset({"registred"}))
+    fuzzy = {key: value for key, value in leaf_queries(body) if key in ("fuzzy", "span_term", "match")}
+    assert fuzzy["fuzzy"] == {"alt_labels.prefix": {"value": "registred", "fuzziness": FUZZINESS, "max_expansions": 50}}
+    assert fuzzy["span_term"] == {"alt_labels.prefix": "nurse"}
+    matches = [value for key, value in leaf_queries(body) if key == "match" and "label.prefix" in value
+               and "operator" not in value["label.prefix"]]  # the typo tier's words, not label_words
+    assert {m["label.prefix"]["query"]: "fuzziness" in m["label.prefix"] for m in matches} == {
+        "registred": True, "nurse": False}
+    # Every word may have one: one match over the whole text, as before the words were known.
+    everything = build_autocomplete_query("registred nurse", 10, "occupations", relaxed=True, typos=True)
+    assert {"query": "registred nurse", "operator": "and", "fuzziness": FUZZINESS, "prefix_length": 0,
+            "max_expansions": 50, "boost": GRADE} in [v.get("label.prefix") for k, v in leaf_queries(everything)
+                                                      if k == "match"]
     for profile in (VOCABULARY, PROGRAMS):
         boosts = [tier.boost for tier in profile.tiers + profile.relaxed]
         assert boosts == sorted(boosts, reverse=True), "tiers are declared best first"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from indexer.autocomplete.profiles import TARGETS, TOPICS, Profile
-from indexer.autocomplete.tiers import MAX_EXCLUDE, MAX_OFFSET, MAX_SIZE, MAX_TEXT, MIN_CHARS
+from indexer.autocomplete.tiers import MAX_EXCLUDE, MAX_OFFSET, MAX_SIZE, MAX_TEXT, MIN_CHARS, Typos
 from indexer.codes import looks_like_code
 
 # Highlight marks from Unicode's private use area, which no label or title contains.
@@ -38,10 +38,10 @@ def clamp_offset(offset: int) -> int:
 
 def build_autocomplete_query(text: str, size: int = 10, target: str = "occupations",
                              exclude: Iterable[str] = (), offset: int = 0, relaxed: bool = False,
-                             weights: list | None = None, typos: bool = True) -> dict:
+                             weights: list | None = None, typos: Typos = True) -> dict:
     """The search body for `text` typed into the `target` field (a name from TARGETS): its strict
     tiers, and with `relaxed` the second step's tiers too (`weights` from relaxed.word_weights;
-    the typo tiers only with `typos`). Skills and credentials have one step: all their tiers.
+    the typo tiers only with `typos`: True, or the words that may have one). Skills and credentials have one step: all their tiers.
     `offset` skips that many hits, for "Show more" (the sort ends in a unique field, so pages never
     overlap; the relaxed tiers rank below every strict one, so a relaxed page continues a strict one)."""
     profile = TARGETS[target]
@@ -50,7 +50,7 @@ def build_autocomplete_query(text: str, size: int = 10, target: str = "occupatio
     if relaxed:
         tiers += [tier for tier in profile.relaxed if typos or not tier.fuzzy]
     clauses = [clause for tier in tiers if tier.applies_to(text)
-               for clause in [tier.clause(text, weights)] if clause is not None]
+               for clause in [tier.clause(text, weights, typos)] if clause is not None]
     query: dict = {"dis_max": {"queries": clauses, "tie_breaker": 0.0}}
     if profile.kind_weights:
         query = {"function_score": {"query": query, "score_mode": "first", "boost_mode": "multiply",

@@ -11,7 +11,7 @@ from indexer import word_statistics
 from indexer.autocomplete.answer import parse_autocomplete_response
 from indexer.autocomplete.profiles import TARGETS, Profile
 from indexer.autocomplete.query import build_autocomplete_query, clamp_offset, clamp_size, is_searchable
-from indexer.autocomplete.tiers import FUZZY_MIN_WORD, MAX_TEXT
+from indexer.autocomplete.tiers import FUZZY_MIN_WORD, MAX_TEXT, Typos
 from indexer.registry import INDICES
 
 
@@ -40,16 +40,18 @@ def wants_weights(profile: Profile, text: str, strict_hits: int) -> bool:
     return profile.needs_weights and (strict_hits == 0 or len(relaxing.fold(text).split()) > 1)
 
 
-def wants_typos(client: OpenSearch, index: str, text: str, strict_total: int, hint: str | None = None) -> bool:
-    """Whether the second step has the typo tiers: only when nothing matched strictly ("welder"
-    must not bring Welter and Weeder), and only when a word long enough to have a typo
-    (FUZZY_MIN_WORD) is one the vocabulary never uses. A text of real words has no typo to
-    forgive ("SCREW-MACH SET-UP OPERATOR, SINGLE": the typo tiers would need every word, with one
-    edit each), and for such long official names they were most of the second request's time."""
+def wants_typos(client: OpenSearch, index: str, text: str, strict_total: int, hint: str | None = None) -> Typos:
+    """Which words the second step's typo tiers may find with a typo: none when something matched
+    strictly ("welder" must not bring Welter and Weeder), else the words long enough to have one
+    (FUZZY_MIN_WORD) that the vocabulary never uses; every word until its words are read. A text
+    of real words has nothing to forgive ("SCREW-MACH SET-UP OPERATOR, SINGLE"), and the typo
+    tiers, with every word fuzzy, were most of the second request's time for long official names."""
     if strict_total:
         return False
     unknown = word_statistics.unknown_words(client, index, text, hint)
-    return unknown is None or any(len(word) >= FUZZY_MIN_WORD for word in unknown)
+    if unknown is None:
+        return True
+    return frozenset(word for word in unknown if len(word) >= FUZZY_MIN_WORD)
 
 
 def suggest(client: OpenSearch, index_prefix: str, target: str, text: str, size: int = 10,

@@ -33,6 +33,10 @@ PREFIX_GRAMS = 20
 # `.04`), and the SOC title is that of `.00`, so `.00` goes first.
 SOC_CODE = re.compile(r"\s*\d{2}-?\d{4}\s*")
 CODE_KINDS = ("code", "code_prefix", "soc_code")
+_FUZZY = {"fuzziness": FUZZINESS, "prefix_length": 0, "max_expansions": 50}
+# Which typed words the typo tiers may find with a typo: every one (True), or only these (the
+# folded words the vocabulary does not use: steps.wants_typos); False or none, no typo tiers.
+Typos = bool | frozenset[str]
 # The share of a graded tier's relevance that is added to its constant boost.
 GRADE = 0.001
 # "Most of the words": with 2 to 5 typed words all but one must match, with more three quarters.
@@ -122,9 +126,10 @@ class Tier:
             return False
         return self.how != "soc_code" or bool(SOC_CODE.fullmatch(text))
 
-    def clause(self, text: str, weights: list | None = None) -> dict | None:
+    def clause(self, text: str, weights: list | None = None, typos: Typos = True) -> dict | None:
         """The query for this tier, or None when it has nothing to look for (`weighted` without
-        weights: no word of the text is in the vocabulary)."""
+        weights: no word of the text is in the vocabulary). `typos`: the words a fuzzy tier may
+        find with a typo (True: every word); the others it matches as they are typed."""
         field, how = self.field, self.how
         if how == "weighted":
             return relaxing.weighted_clause(weights or [], self.fields, self.name, self.boost, self.boost * 0.8,
@@ -141,13 +146,16 @@ class Tier:
             query = {"match_phrase": {field: {"query": agent_text(text), "slop": SAME_TITLE_SLOP}}}
         elif how == "most":
             query = {"match": {field: {"query": text, "minimum_should_match": MOST_WORDS}}}
+        elif how == "fuzzy" and typos is True:
+            query = {"match": {field: {"query": text, "operator": "and", **_FUZZY}}}
         elif how == "fuzzy":
-            query = {"match": {field: {"query": text, "operator": "and", "fuzziness": FUZZINESS,
-                                       "prefix_length": 0, "max_expansions": 50}}}
+            query = {"bool": {"must": [{"match": {field: {"query": word, **(_FUZZY if word in typos else {})}}}
+                                       for word in fold(text).split()]}}
         elif how == "fuzzy_title":
             words = [w[:PREFIX_GRAMS] for w in fold(text).split()]
             query = {"span_near": {"clauses": [
                 {"span_multi": {"match": {"fuzzy": {field: {"value": w, "fuzziness": FUZZINESS, "max_expansions": 50}}}}}
+                if typos is True or w in typos else {"span_term": {field: w}}
                 for w in words], "slop": SAME_TITLE_SLOP, "in_order": False}}
         elif how == "clean_words":
             query = {"match": {field: {"query": relaxing.clean_text(text), "operator": "and"}}}
