@@ -4,7 +4,8 @@
       -> map       a record to our fields, values normalised (normalise.py, codes.py; ctdl.map_record)
       -> validate  by the authoring service, the same rules as the editor, a whole batch at once
       -> upsert    catalog.authoring.bulk: revisions, history and outbox follow as for single saves
-      -> report    {"summary": {created, updated, unchanged, failed}, "rows": [...]} (CTDL: "records")
+      -> report    {"summary": {created, updated, unchanged, failed}, "rows": [...]} (CTDL: "records"),
+                   a report.Report: the first rows in memory, the rest spooled to a temporary file
 
 A source (`Source`: TableSource here, catalog.ctdl.imports.CtdlSource) maps each record on its own
 (`prepare`), then per batch looks up what exists with a few queries and says what to save
@@ -18,7 +19,9 @@ A source (`Source`: TableSource here, catalog.ctdl.imports.CtdlSource) maps each
 - every batch is committed, or rolled back on a dry run, which does all the same work and so
   reports what a real run would do while changing nothing (one difference: a provider it would
   create is "created" again in each batch that names it, which the report does not show); the
-  session is emptied between batches, so memory stays flat.
+  session is emptied between batches, so memory stays flat (so do the report, spooled to disk,
+  the keys the file has used, kept in a temporary SQLite file, and the re-import lookup, asked
+  of the database per batch).
 
 Re-imports match on a stable key: for tables the organization plus `credentials.import_key` (the
 source's own id when it has one, otherwise the normalised name and provider), for CTDL the CTID.
@@ -46,7 +49,9 @@ from catalog.authoring.validation import ValidationError
 from catalog.imports import codes
 from catalog.imports.codes import CodeBook
 from catalog.imports.normalise import Draft, build_draft
-from catalog.imports.records import ImportRecord, Problem, RowResult, STATUSES
+from catalog.imports.records import ImportRecord, Problem, RowResult
+from catalog.imports.report import Report
+from catalog.imports.seen import SeenKeys
 from store.facts import MAX_LENGTH
 from store.models import Concept, Credential, Organization, OrgKind, Scheme, Status, User
 from store.vocabulary import bound_scheme
@@ -210,6 +215,9 @@ class Source:
     def restore(self, state) -> None:
         pass
 
+    def close(self) -> None:
+        """The import is over: let go of anything held for its length."""
+
 
 # What a record is expected to fail with (anything else is logged with its traceback, and fails
 # only that record too).
@@ -295,6 +303,8 @@ def run_batches(session: Session, source: Source, records: Iterable, options: Im
     except BaseException:
         session.rollback()
         raise
+    finally:
+        source.close()
     if options.dry_run:
         session.rollback()
     else:
@@ -317,9 +327,6 @@ class TableSource(Source):
     def __init__(self, session: Session, org: Organization, user: User | None, options: ImportOptions):
         self.session, self.org, self.user, self.options = session, org, user, options
         self.book = load_code_book(session)
-        self.existing: dict[str, int] = dict(session.execute(
-            select(Credential.import_key, Credential.id)
-            .where(Credential.org_id == org.id, Credential.import_key.is_not(None))).all())
         # Plain values, not ORM objects: batches are expunged, so cached objects would go stale.
         self.org_id, self.org_name = org.id, org.name
         self.org_by_id: dict[int, tuple[str, list]] = {
@@ -335,18 +342,20 @@ class TableSource(Source):
             self.catalog_names.setdefault(codes.name_key(name), cid)
             targets[cid] = name
         self.known = ImportKnown(session, self.book, self.org_by_id, targets)
-        self.seen: dict[str, int] = {}
+        # Keys the file has used (and on which row first), on disk: flat however long the file.
+        self.seen = SeenKeys()
         self.blank = authoring.new_credential(self.org_id)
 
     def remember(self):
         # The lookups only ever gain keys, in order: their lengths say what to drop. (Copying
         # them per batch made a 100,000-row import quadratic.)
-        return len(self.existing), len(self.orgs), len(self.org_by_id)
+        return len(self.orgs), len(self.org_by_id)
 
     def restore(self, state) -> None:
-        """Drop what rolled-back records added to the lookups (new credentials' keys, new
-        providers), keeping which keys the file has used (`seen`)."""
-        for lookup, length in zip((self.existing, self.orgs, self.org_by_id), state):
+        """Drop what rolled-back records added to the lookups (new providers), keeping which
+        keys the file has used (`seen`). Existing credentials are looked up per batch in the
+        database, so a rolled-back one is simply not found."""
+        for lookup, length in zip((self.orgs, self.org_by_id), state):
             added = [key for key, _ in zip(reversed(lookup), range(len(lookup) - length))]
             for key in added:
                 del lookup[key]
@@ -365,21 +374,29 @@ class TableSource(Source):
             result.problems.append(Problem(record.column("external_id"), draft.external_id[:200],
                                            "an external id must be at most 200 characters"))
             return result.as_dict()
-        if draft.key in self.seen:
+        first = self.seen.first(draft.key, record.row)
+        if first is not None:
             result.problems.append(Problem(record.column("external_id" if draft.external_id else "name"),
                                            draft.external_id or draft.name,
-                                           f"the same record as row {self.seen[draft.key]} (same "
+                                           f"the same record as row {first} (same "
                                            f"{'external id' if draft.external_id else 'name and provider'})"))
             return result.as_dict()
-        self.seen[draft.key] = record.row
         return Pending(draft.key, _Row(record, draft, result))
+
+    def close(self) -> None:
+        self.seen.close()
 
     # --- what to save ---------------------------------------------------------------------------
 
     def changes(self, pending: list[Pending]) -> list[bulk.Change | None]:
-        ids = [self.existing[p.key] for p in pending if p.key in self.existing]
+        # Looked up per batch (the index on org_id, import_key), not preloaded: a preloaded map
+        # of every key grew with the catalog and with each created row.
+        existing = dict(self.session.execute(
+            select(Credential.import_key, Credential.id)
+            .where(Credential.org_id == self.org_id, Credential.import_key.in_([p.key for p in pending]))).all())
+        ids = list(existing.values())
         loaded = {c.id: c for c in bulk.load_credentials(self.session, Credential.id.in_(ids))} if ids else {}
-        return [self._change(p.item, loaded.get(self.existing.get(p.key))) for p in pending]
+        return [self._change(p.item, loaded.get(existing.get(p.key))) for p in pending]
 
     def _change(self, row: _Row, credential: Credential | None) -> bulk.Change:
         record, draft = row.record, row.draft
@@ -478,19 +495,15 @@ class TableSource(Source):
         if error is not None:
             return result.as_dict()
         result.problems.extend(Problem("", "", f"left as a draft: {warning}") for warning in change.warnings)
-        self.existing[draft.key] = change.saved.id
         result.status, result.id = change.status, change.saved.id
         return result.as_dict()
 
 
-def empty_summary() -> dict:
-    return {status: 0 for status in STATUSES}
-
-
 def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], options: ImportOptions,
                user: User | None = None, *, kind: str = "table", source: str = "", mapping: dict | None = None,
-               progress: Callable[[int], None] | None = None) -> dict:
-    """Apply `records` for organization `org_id` and return the report (see the module docstring).
+               progress: Callable[[int], None] | None = None) -> Report:
+    """Apply `records` for organization `org_id` and return the report (see the module docstring
+    and catalog.imports.report: its rows beyond the first thousand wait in a temporary file).
 
     `progress(n)` is called as records are done. A dry run rolls back everything, including the
     providers `create_providers` would add. Give it a session of its own: it commits (or rolls
@@ -499,13 +512,11 @@ def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], o
     org = session.get(Organization, org_id)
     if org is None:
         raise ValueError(f"there is no organization {org_id}")
-    org_summary = {"id": org.id, "name": org.name}
-    summary, rows = empty_summary(), []
+    report = Report({"kind": kind, "source": source, "organization": {"id": org.id, "name": org.name},
+                     "dry_run": options.dry_run,
+                     "options": {"publish": options.publish, "create_providers": options.create_providers,
+                                 "with_suggested_occupations": options.with_suggested_occupations},
+                     "mapping": mapping or {}})
     for item in run_batches(session, TableSource(session, org, user, options), records, options, progress):
-        summary[item["status"]] += 1
-        rows.append(item)
-    return {"kind": kind, "source": source, "organization": org_summary,
-            "dry_run": options.dry_run, "options": {"publish": options.publish,
-                                                    "create_providers": options.create_providers,
-                                                    "with_suggested_occupations": options.with_suggested_occupations},
-            "mapping": mapping or {}, "summary": summary, "rows": rows}
+        report.add(item)
+    return report
