@@ -44,11 +44,11 @@ def empty_summary() -> dict:
 class Report(Mapping):
     """See the module docstring. `header` holds everything but the summary and the rows."""
 
-    def __init__(self, header: dict | None = None, *, rows_key: str = "rows", keep: int = KEEP_ROWS):
+    def __init__(self, header: dict | None = None, *, rows_key: str = "rows", keep: int | None = None):
         self.header = dict(header or {})
         self.summary = empty_summary()
         self.rows_key = rows_key
-        self.keep = keep
+        self.keep = KEEP_ROWS if keep is None else keep
         self.kept: list[dict] = []   # the first `keep` rows
         self.count = 0               # every row added
         self._spool = None           # the rows after the first `keep`, one JSON document a line
