@@ -11,10 +11,13 @@ import io
 import json
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
 from catalog.accounts import service as accounts
+from catalog.ctdl.imports import run_import as run_ctdl_import
+from catalog.ctdl.sources import read_text
 from catalog.imports import jobs
 from catalog.imports import report as report_module
 from catalog.imports.export import report_lines
@@ -23,7 +26,7 @@ from catalog.imports.records import ImportRecord
 from catalog.imports.report import Report
 from catalog.imports.seen import SeenKeys
 from store.db import session_scope
-from store.models import ImportJob
+from store.models import ImportJob, Organization
 from tests.test_editor_pages import log_in, make_person, text
 
 
@@ -133,3 +136,16 @@ def test_an_import_job_stores_a_few_rows_and_every_row_compressed(app, settings,
     assert "rows_total" not in downloaded and downloaded["kind"] == "table"
     table = list(csv.DictReader(io.StringIO(admin.get(f"/editor/imports/{job_id}/report.csv").get_data(as_text=True))))
     assert [int(r["row"]) for r in table] == list(range(2, 13)) and "row 2" in table[-1]["reason"]
+
+
+def test_a_ctdl_import_remembers_each_ctid_on_disk_and_warns_of_a_second_copy(db_session):
+    record = json.loads((Path(__file__).parent / "data" / "ctdl" / "kansas_associate_degree.json").read_text())
+    ctid = f"ce-{uuid.uuid4()}"
+    record["@graph"][0].update({"ceterms:ctid": ctid, "@id": "https://example.org/resources/" + ctid})
+    org_id = accounts.create_org(db_session, f"CTDL Board {uuid.uuid4().hex[:6]}", ["issuer"]).id
+    db_session.commit()
+    incoming = read_text(json.dumps(record) + "\n" + json.dumps(record) + "\n", "twice.jsonl", lines=True)
+    report = run_ctdl_import(db_session, db_session.get(Organization, org_id), incoming, dry_run=True)
+    first, second = report["records"]
+    assert first["status"] == "created" and report.rows_key == "records"
+    assert any(f"came earlier in this import ({first['source']})" in p["reason"] for p in second["problems"])

@@ -42,6 +42,7 @@ from catalog.ctdl.sources import Incoming
 from catalog.ctdl.types import compact_type, stored_type
 from catalog.imports import pipeline
 from catalog.imports.report import Report
+from catalog.imports.seen import SeenKeys
 from store.ctids import normalise_ctid
 from store.facts import CREDENTIAL_TYPES
 from store.models import Concept, Credential, CtdlOriginal, CustomLevel, Organization, Scheme, Status
@@ -514,7 +515,7 @@ class CtdlSource(pipeline.Source):
         self.session, self.org_id, self.org_name = session, org.id, org.name
         self.publish, self.suggest = publish, suggest
         self.known = pipeline.CachedKnown(session)
-        self.seen: dict[str, str] = {}
+        self.seen = SeenKeys()  # CTID -> where its last copy came from, on disk (see catalog.imports.seen)
         self.blank = service.new_credential(org.id)
 
     def prepare(self, item: Incoming) -> pipeline.Pending | dict:
@@ -526,13 +527,18 @@ class CtdlSource(pipeline.Source):
         except Exception as exc:  # noqa: BLE001 - one bad record must never stop the others
             log.exception("CTDL import of %s failed", item.where)
             return _failed(item, [*plan.problems, _could_not(item, exc)], plan.ctid)
-        if plan.ctid and plan.ctid in self.seen:
+        earlier = self.seen.get(plan.ctid) if plan.ctid else None
+        if earlier is not None:
             plan.problem(f"{item.path}.ceterms:ctid", f"the same CTID came earlier in this import "
-                         f"({self.seen[plan.ctid]}); this later copy wins", "warning")
+                         f"({earlier}); this later copy wins", "warning")
         if plan.failed:
             return _failed(item, plan.problems, plan.ctid)
-        self.seen[plan.ctid] = item.where
+        if plan.ctid:
+            self.seen.put(plan.ctid, item.where)
         return pipeline.Pending(plan.ctid, _Record(item, plan))
+
+    def close(self) -> None:
+        self.seen.close()
 
     def changes(self, pending: list[pipeline.Pending]) -> list[bulk.Change | None]:
         # CTIDs are stored lower case (minted so, and map_record normalises), so the unique index answers.
