@@ -1,5 +1,5 @@
 """An import's memory does not grow with its file: the report keeps its first rows and spools the
-rest (catalog.imports.report), the file's keys live in a temporary SQLite file (seen.py), and an
+rest (catalog.imports.report), the file's keys live in a temporary SQLite file (diskmap.py), and an
 import job stores every row compressed beside a capped report (jobs.store_report). Asserted on
 structure (what is kept in memory, what the files hold), with the caps made small; the memory
 figures themselves are in bench/import_table.py."""
@@ -24,7 +24,7 @@ from catalog.imports.export import report_lines
 from catalog.imports.pipeline import ImportOptions, run_import
 from catalog.imports.records import ImportRecord
 from catalog.imports.report import Report
-from catalog.imports.seen import SeenKeys
+from catalog.imports.diskmap import DiskMap
 from store.db import session_scope
 from store.models import ImportJob, Organization
 from tests.test_editor_pages import log_in, make_person, text
@@ -65,11 +65,15 @@ def test_a_report_keeps_its_first_rows_and_spools_the_rest():
     assert json.loads(out.getvalue())["rows"] == [_item(2)]
 
 
-def test_seen_keys_remember_the_first_row_of_each_key():
-    seen = SeenKeys()
+def test_a_disk_map_remembers_first_values_and_replaces_on_put():
+    seen = DiskMap()
     assert seen.first("id:A", 2) is None and seen.first("id:B", 3) is None
     assert seen.first("id:A", 7) == 2 and seen.first("id:A", 9) == 2, "the first row stays the first"
-    assert "id:B" in seen and "id:C" not in seen
+    assert "id:B" in seen and "id:C" not in seen and seen.get("id:C", 0) == 0
+    seen.fill([("welder", 5), ("welder", 6), ("id:A", 1)])
+    assert seen.get("welder") == 5 and seen.get("id:A") == 2, "fill keeps the first value of a key"
+    seen.put("id:A", "file.json #2")
+    assert seen.get("id:A") == "file.json #2"
     seen.close()
 
 

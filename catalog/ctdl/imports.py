@@ -42,7 +42,7 @@ from catalog.ctdl.sources import Incoming
 from catalog.ctdl.types import compact_type, stored_type
 from catalog.imports import pipeline
 from catalog.imports.report import Report
-from catalog.imports.seen import SeenKeys
+from catalog.imports.diskmap import DiskMap
 from store.ctids import normalise_ctid
 from store.facts import CREDENTIAL_TYPES
 from store.models import Concept, Credential, CtdlOriginal, CustomLevel, Organization, Scheme, Status
@@ -515,7 +515,7 @@ class CtdlSource(pipeline.Source):
         self.session, self.org_id, self.org_name = session, org.id, org.name
         self.publish, self.suggest = publish, suggest
         self.known = pipeline.CachedKnown(session)
-        self.seen = SeenKeys()  # CTID -> where its last copy came from, on disk (see catalog.imports.seen)
+        self.seen = DiskMap()  # CTID -> where its last copy came from, on disk (see catalog.imports.diskmap)
         self.blank = service.new_credential(org.id)
 
     def prepare(self, item: Incoming) -> pipeline.Pending | dict:

@@ -51,7 +51,7 @@ from catalog.imports.codes import CodeBook
 from catalog.imports.normalise import Draft, build_draft
 from catalog.imports.records import ImportRecord, Problem, RowResult
 from catalog.imports.report import Report
-from catalog.imports.seen import SeenKeys
+from catalog.imports.diskmap import DiskMap
 from store.facts import MAX_LENGTH
 from store.models import Concept, Credential, Organization, OrgKind, Scheme, Status, User
 from store.vocabulary import bound_scheme
@@ -147,13 +147,14 @@ class CachedKnown(authoring.Known):
 
 class ImportKnown(CachedKnown):
     """CachedKnown with CIP and occupation codes answered from the code book loaded once per
-    import, and providers and targets from the importer's own lookups."""
+    import, and providers from the importer's own lookups. (Relation targets are asked of the
+    database as batches name them, and cached: preloading every possible target grew with the
+    catalog.)"""
 
-    def __init__(self, session: Session, book: CodeBook, orgs: dict, targets: dict):
+    def __init__(self, session: Session, book: CodeBook, orgs: dict):
         super().__init__(session)
         object.__setattr__(self, "book", book)
         object.__setattr__(self, "orgs", orgs)        # id -> (name, kinds), kept current by the importer
-        object.__setattr__(self, "targets", targets)  # credential id -> name, for "leads to" links
 
     def codes(self, vocabulary: str, codes) -> set[str]:
         known = {"programs": self.book.cips, "occupations": self.book.occupations}.get(vocabulary)
@@ -170,11 +171,6 @@ class ImportKnown(CachedKnown):
                 if org_id == own_org_id or OrgKind.education_provider.value in kinds:
                     allowed.add(org_id)
         return names, allowed
-
-    def relation_targets(self, org_id: int, ids) -> dict[int, str]:
-        missing = [i for i in ids if i not in self.targets]
-        found = {i: self.targets[i] for i in ids if i in self.targets}
-        return {**found, **(super().relation_targets(org_id, missing) if missing else {})}
 
 
 # --- the engine every source shares ----------------------------------------------------------------
@@ -334,16 +330,18 @@ class TableSource(Source):
             for oid, name, kinds in session.execute(select(Organization.id, Organization.name, Organization.kinds))}
         self.orgs: dict[str, tuple[int, list]] = {codes.name_key(name): (oid, kinds)
                                                   for oid, (name, kinds) in self.org_by_id.items()}
-        self.catalog_names: dict[str, int] = {}
-        targets: dict[int, str] = {}
-        for cid, name in session.execute(select(Credential.id, Credential.name).where(or_(
+        # What a row "leads to" links to a catalog credential of that name (the normalised name, so
+        # it cannot be asked of the database): every possible target's name, on disk, since a
+        # re-import into a large organization has as many as its file has rows.
+        self.catalog_names = DiskMap()
+        self.catalog_names.fill((codes.name_key(name), cid) for cid, name in session.execute(
+            select(Credential.id, Credential.name).where(or_(
                 Credential.status == Status.published.value,
-                (Credential.org_id == org.id) & (Credential.status == Status.draft.value)))):
-            self.catalog_names.setdefault(codes.name_key(name), cid)
-            targets[cid] = name
-        self.known = ImportKnown(session, self.book, self.org_by_id, targets)
+                (Credential.org_id == org.id) & (Credential.status == Status.draft.value)))
+            .order_by(Credential.id).execution_options(yield_per=2000)))
+        self.known = ImportKnown(session, self.book, self.org_by_id)
         # Keys the file has used (and on which row first), on disk: flat however long the file.
-        self.seen = SeenKeys()
+        self.seen = DiskMap()
         self.blank = authoring.new_credential(self.org_id)
 
     def remember(self):
@@ -385,6 +383,7 @@ class TableSource(Source):
 
     def close(self) -> None:
         self.seen.close()
+        self.catalog_names.close()
 
     # --- what to save ---------------------------------------------------------------------------
 
@@ -434,8 +433,9 @@ class TableSource(Source):
         # if a catalog credential of that name appeared since (the first import may have created
         # it after this row), so importing the same file twice changes nothing.
         have = {codes.name_key(r["name"]) for r in related if r.get("name")}
-        have |= {codes.name_key(self.known.targets.get(r["credential_id"], ""))
-                 for r in related if r.get("credential_id") is not None}
+        linked = [r["credential_id"] for r in related if r.get("credential_id") is not None]
+        have |= {codes.name_key(name) for name in (self.known.relation_targets(self.org_id, linked)
+                                                   if linked else {}).values()}
         for title in draft.leads_to:
             key = codes.name_key(title)
             if key in have:
