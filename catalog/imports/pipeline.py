@@ -19,9 +19,9 @@ A source (`Source`: TableSource here, catalog.ctdl.imports.CtdlSource) maps each
 - every batch is committed, or rolled back on a dry run, which does all the same work and so
   reports what a real run would do while changing nothing (one difference: a provider it would
   create is "created" again in each batch that names it, which the report does not show); the
-  session is emptied between batches, so memory stays flat (so do the report, spooled to disk,
-  the keys the file has used, kept in a temporary SQLite file, and the re-import lookup, asked
-  of the database per batch).
+  session is emptied between batches, so memory stays flat (so do the report, spooled to disk;
+  the keys the file has used and the catalog's names, in a temporary SQLite file (diskmap.py);
+  and the re-import lookup, asked of the database per batch).
 
 Re-imports match on a stable key: for tables the organization plus `credentials.import_key` (the
 source's own id when it has one, otherwise the normalised name and provider), for CTDL the CTID.
@@ -48,10 +48,10 @@ from catalog.authoring.snapshot import section_snapshot
 from catalog.authoring.validation import ValidationError
 from catalog.imports import codes
 from catalog.imports.codes import CodeBook
+from catalog.imports.diskmap import DiskMap
 from catalog.imports.normalise import Draft, build_draft
 from catalog.imports.records import ImportRecord, Problem, RowResult
 from catalog.imports.report import Report
-from catalog.imports.diskmap import DiskMap
 from store.facts import MAX_LENGTH
 from store.models import Concept, Credential, Organization, OrgKind, Scheme, Status, User
 from store.vocabulary import bound_scheme
