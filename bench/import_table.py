@@ -11,11 +11,20 @@ Measured in the same run:
 1. baseline: read + map + normalise only (tables.py, normalise.py), no database: the ceiling;
 2. the per-record path (ImportOptions(bulk=False): every row through the ordinary service calls
    in a savepoint of its own, as imports worked before the bulk path), at the dry-run size;
-3. a dry run, then the import at each size, each in its own process so peak RSS (ru_maxrss)
-   belongs to that size; flat memory means the peak barely grows with N.
+3. a dry run, then the import at each size, each in a fresh (spawned) process. Memory, two ways:
+   - RSS sampled every batch: "flat" means the RSS after the first 1,000 rows is about the peak,
+     and the peak at 100k about the peak at 10k (the last line prints the ratio);
+   - Python objects still allocated (sys.getallocatedblocks, after a collection) after the first
+     1,000 rows and at the end, per row in between: the precise figure, since RSS only grows
+     once the holes left by start-up (loading the taxonomies, ...) are filled, and so hides the
+     first tens of MB of growth. A per-row report item or lookup key costs a few blocks a row.
+   The rate after the first 1,000 rows against the overall rate shows whether throughput falls
+   as the file grows. (ru_maxrss, printed before, was mostly the parent's peak from building the
+   catalog, which a forked child inherited.)
 
     .venv/bin/python -m bench.import_table                    # 10000 and 100000 rows
     .venv/bin/python -m bench.import_table --rows 2000 10000  # on a loaded machine
+    .venv/bin/python -m bench.import_table --reimport         # and the 100k file again, all unchanged
 
 Target (issue 13): >= 500 rows/s with flat memory.
 """
@@ -23,9 +32,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
+import json
 import multiprocessing as mp
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -77,31 +89,69 @@ def baseline(path: Path) -> float:
     return count / (time.perf_counter() - start)
 
 
-def _import(url: str, path: str, dry_run: bool, out, bulk: bool = True) -> None:
+def rss_mb() -> float:
+    """The process's resident set now (Linux), in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+EARLY_ROWS = 1000
+
+
+def _import(url: str, path: str, dry_run: bool, out, bulk: bool = True, org_id: int | None = None) -> None:
     from catalog.imports.pipeline import ImportOptions
     from catalog.imports.spreadsheet import import_table
     from catalog.imports.tables import CLI_LIMITS
     from store.db import get_sessionmaker, session_scope
     from store.models import Organization
 
-    with session_scope(url) as session:
-        org = Organization(name=f"Bench Agency {time.time_ns()}", kinds=["issuer"])
-        session.add(org)
-        session.flush()
-        org_id = org.id
+    if org_id is None:
+        with session_scope(url) as session:
+            org = Organization(name=f"Bench Agency {time.time_ns()}", kinds=["issuer"])
+            session.add(org)
+            session.flush()
+            org_id = org.id
     session = get_sessionmaker(url)()
-    start = time.perf_counter()
+    memory = {"start": rss_mb(), "early": None, "peak": 0.0, "early_at": None}
+
+    def progress(done: int, total: int) -> None:
+        if done % 200 == 0 or done == total:  # once a batch
+            memory["peak"] = max(memory["peak"], rss_mb())
+            if memory["early"] is None and done >= min(EARLY_ROWS, total):
+                gc.collect()
+                memory["early_blocks"] = sys.getallocatedblocks()
+                memory["early"], memory["early_at"] = rss_mb(), (done, time.perf_counter())
+            if done == total:  # at the same point of a batch as the early count: same transient objects
+                gc.collect()
+                memory["late_blocks"] = sys.getallocatedblocks()
+
+    start, cpu = time.perf_counter(), time.process_time()
     report = import_table(session, org_id, path, ImportOptions(dry_run=dry_run, create_providers=True, bulk=bulk),
-                          limits=CLI_LIMITS)
-    elapsed = time.perf_counter() - start
+                          limits=CLI_LIMITS, progress=progress)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    memory["peak"] = max(memory["peak"], rss_mb())  # with the report written out below
+    summary = dict(report["summary"])
+    with open(os.devnull, "w") as sink:  # what --report FILE.json does; its memory counts too
+        if hasattr(report, "write_json"):
+            report.write_json(sink)
+            report.close()
+        else:  # a plain dict report (the code before catalog.imports.report), for comparison runs
+            json.dump(report, sink, indent=1, ensure_ascii=False)
+    memory["peak"] = max(memory["peak"], rss_mb())
     session.close()
-    out.send({"seconds": elapsed, "summary": report["summary"],
-              "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    early_done, early_time = memory["early_at"]
+    total_rows = sum(summary.values())
+    late_rows = total_rows - early_done
+    out.send({"seconds": elapsed, "cpu_seconds": cpu, "summary": summary, "org_id": org_id, "start_mb": memory["start"],
+              "blocks_per_row": (memory["late_blocks"] - memory["early_blocks"]) / late_rows if late_rows else 0.0,
+              "early_mb": memory["early"], "rss_peak_mb": memory["peak"],
+              "late_rate": late_rows / (start + elapsed - early_time) if late_rows else total_rows / elapsed})
 
 
-def measure(url: str, path: Path, dry_run: bool = False, bulk: bool = True) -> dict:
+def measure(url: str, path: Path, dry_run: bool = False, bulk: bool = True, org_id: int | None = None) -> dict:
     receive, send = mp.Pipe(duplex=False)
-    process = mp.get_context("fork").Process(target=_import, args=(url, str(path), dry_run, send, bulk))
+    # Spawned, not forked: a fresh interpreter whose memory is the import's own.
+    process = mp.get_context("spawn").Process(target=_import, args=(url, str(path), dry_run, send, bulk, org_id))
     process.start()
     result = receive.recv()
     process.join()
@@ -112,6 +162,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--dry-run-rows", type=int, default=2000, help="size of the dry run measured")
+    parser.add_argument("--reimport", action="store_true",
+                        help="then import the largest file again into the same organization (every row unchanged)")
     args = parser.parse_args()
     os.environ.setdefault("CATALOG_ENV", "test")
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
@@ -129,15 +181,36 @@ def main() -> None:
         single = measure(url, dry_file, bulk=False)
         single_rate = args.dry_run_rows / single["seconds"]
         print(f"per-record path (reference), {args.dry_run_rows} rows: {single_rate:,.0f} rows/s, "
-              f"peak RSS {single['peak_mb']:.0f} MB", flush=True)
+              f"peak RSS {single['rss_peak_mb']:.0f} MB", flush=True)
         dry = measure(url, dry_file, dry_run=True)
         print(f"dry run, {args.dry_run_rows} rows: {args.dry_run_rows / dry['seconds']:,.0f} rows/s, "
-              f"peak RSS {dry['peak_mb']:.0f} MB", flush=True)
+              f"peak RSS {dry['rss_peak_mb']:.0f} MB", flush=True)
+        results = {}
         for n in args.rows:
-            result = measure(url, files[n])
+            results[n] = result = measure(url, files[n])
             print(f"import, {n} rows: {n / result['seconds']:,.0f} rows/s ({result['seconds']:.0f} s, "
-                  f"{n / result['seconds'] / single_rate:.1f}x the per-record path), "
-                  f"peak RSS {result['peak_mb']:.0f} MB, {result['summary']}", flush=True)
+                  f"{n / result['seconds'] / single_rate:.1f}x the per-record path; after the first "
+                  f"{EARLY_ROWS:,} rows {result['late_rate']:,.0f} rows/s; per CPU second "
+                  f"{n / result['cpu_seconds']:,.0f} rows/s), RSS at the start "
+                  f"{result['start_mb']:.0f} MB, after {EARLY_ROWS:,} rows {result['early_mb']:.0f} MB, "
+                  f"peak {result['rss_peak_mb']:.0f} MB (grew {result['rss_peak_mb'] - result['early_mb']:+.1f} MB "
+                  f"during the run; Python blocks kept {result['blocks_per_row']:+.2f} a row), {result['summary']}",
+                  flush=True)
+        small, large = min(results), max(results)
+        if large > small:
+            a, b = results[small], results[large]
+            print(f"flat memory: peak RSS {large}/{small} rows = {b['rss_peak_mb']:.0f}/{a['rss_peak_mb']:.0f} MB "
+                  f"= {b['rss_peak_mb'] / a['rss_peak_mb']:.2f}; growth during the run {large} rows "
+                  f"{b['rss_peak_mb'] - b['early_mb']:+.1f} MB, {small} rows {a['rss_peak_mb'] - a['early_mb']:+.1f} MB; "
+                  f"Python blocks kept a row {b['blocks_per_row']:+.2f} and {a['blocks_per_row']:+.2f}; "
+                  f"throughput {large}/{small} rows = {large / b['seconds']:,.0f}/{small / a['seconds']:,.0f} rows/s "
+                  f"= {(large / b['seconds']) / (small / a['seconds']):.2f}")
+        if args.reimport:
+            result = measure(url, files[large], org_id=results[large]["org_id"])
+            print(f"re-import, {large} rows: {large / result['seconds']:,.0f} rows/s (per CPU second "
+                  f"{large / result['cpu_seconds']:,.0f}), RSS after {EARLY_ROWS:,} rows {result['early_mb']:.0f} MB, "
+                  f"peak {result['rss_peak_mb']:.0f} MB (grew {result['rss_peak_mb'] - result['early_mb']:+.1f} MB; "
+                  f"Python blocks kept {result['blocks_per_row']:+.2f} a row), {result['summary']}", flush=True)
         print("target: >= 500 rows/s, peak RSS flat across sizes")
 
 

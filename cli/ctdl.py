@@ -222,6 +222,7 @@ def import_ctdl(paths, org_ref: str, dry_run: bool, publish: bool, report_path: 
         session.close()
     click.echo(text_report(report))
     if report_path:
-        report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        with open(report_path, "w", encoding="utf-8") as out:
+            report.write_json(out)
     if report["summary"]["failed"]:
         raise SystemExit(1)

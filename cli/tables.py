@@ -14,7 +14,6 @@ Both commands join the `import` and `export` groups in cli/__init__.py.
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -80,11 +79,13 @@ def import_table_command(file: Path, org_name: str, maps: tuple[str, ...], dry_r
         from workers.nudge import send_nudge
 
         send_nudge(settings())  # published imports reach the index now, not at beat's next tick
-    for path in reports:
-        if path.suffix.lower() == ".csv":
-            path.write_text("".join(report_lines(report)), encoding="utf-8")
-        else:
-            path.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    for path in reports:  # streamed: a large report's rows wait in a temporary file, not in memory
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            if path.suffix.lower() == ".csv":
+                out.writelines(report_lines(report))
+            else:
+                report.write_json(out)
+    report.close()
     click.echo("mapping: " + ", ".join(f"{column} -> {field}" for column, field in report["mapping"].items()))
     s = report["summary"]
     click.echo(f"{'dry run: ' if dry_run else ''}{file.name}: {s['created']} created, {s['updated']} updated, "

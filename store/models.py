@@ -443,7 +443,10 @@ class ImportJob(Base):
     dry_run: Mapped[bool] = mapped_column(Boolean, default=True)
     done_rows: Mapped[int] = mapped_column(Integer, default=0)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    # The report's header, summary and first rows (catalog.imports.report.Report); every row is
+    # in `report_rows`, gzip-compressed JSON lines, loaded only when asked for.
     report: Mapped[dict | None] = mapped_column(JSON)
+    report_rows: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

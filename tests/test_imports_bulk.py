@@ -4,9 +4,10 @@ batch, a database error mid-batch redone record by record, dry runs and idempote
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from catalog.authoring.snapshot import section_snapshot
 from catalog.ctdl.imports import run_import as run_ctdl_import
@@ -110,22 +111,41 @@ def test_bulk_writes_the_same_rows_as_saving_one_record_at_a_time(db_session):
             (each_first["row"], each_first["status"], [p["reason"] for p in each_first["problems"]])
 
 
+@contextmanager
+def _database_refuses(session, name: str):
+    """A trigger that makes the database refuse to insert a credential called `name`: a database
+    error in the middle of a batch's write that validation cannot foresee (like another writer
+    taking a row's key between the batch's lookup and its insert)."""
+    tag = uuid.uuid4().hex[:6]
+    quoted = name.replace("'", "''")
+    if session.get_bind().dialect.name == "postgresql":
+        create = [f"""CREATE FUNCTION refuse_{tag}() RETURNS trigger LANGUAGE plpgsql AS $$
+                      BEGIN RAISE EXCEPTION 'refused by the test'; END $$""",
+                  f"""CREATE TRIGGER refuse_{tag} BEFORE INSERT ON credentials FOR EACH ROW
+                      WHEN (NEW.name = '{quoted}') EXECUTE FUNCTION refuse_{tag}()"""]
+        drop = [f"DROP TRIGGER refuse_{tag} ON credentials", f"DROP FUNCTION refuse_{tag}()"]
+    else:
+        create = [f"""CREATE TRIGGER refuse_{tag} BEFORE INSERT ON credentials WHEN NEW.name = '{quoted}'
+                      BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"""]
+        drop = [f"DROP TRIGGER refuse_{tag}"]
+    for statement in create:
+        session.execute(text(statement))
+    session.commit()
+    try:
+        yield
+    finally:
+        session.rollback()
+        for statement in drop:
+            session.execute(text(statement))
+        session.commit()
+
+
 def test_a_bad_record_fails_alone_and_a_database_error_mid_batch_is_redone_record_by_record(db_session, caplog):
     org_id = _org(db_session)
     tag = uuid.uuid4().hex[:6]
-
-    def records():
-        for record in _records(tag, rows=6):
-            if record.row == 4:
-                # Another writer takes row 6's key after the import looked the keys up: the batch's
-                # insert then breaks the unique index, and only row 6 may fail for it.
-                db_session.add(Credential(org_id=org_id, name="Taken", import_key=f"id:{tag}-6", revision=1))
-                db_session.flush()
-            yield record
-
     before = db_session.scalar(select(func.count()).select_from(RevisionEntry))
-    with caplog.at_level("INFO", logger="catalog.imports.pipeline"):
-        report = run_import(db_session, org_id, records(), ImportOptions(batch_size=10))
+    with _database_refuses(db_session, f"Course 6 {tag}"), caplog.at_level("INFO", logger="catalog.imports.pipeline"):
+        report = run_import(db_session, org_id, _records(tag, rows=6), ImportOptions(batch_size=10))
     assert "record by record" in caplog.text
     status = {r["row"]: r for r in report["rows"]}
     assert report["summary"] == {"created": 4, "updated": 0, "unchanged": 0, "failed": 2}, report["summary"]
@@ -134,7 +154,7 @@ def test_a_bad_record_fails_alone_and_a_database_error_mid_batch_is_redone_recor
     saved = {r["id"] for r in report["rows"] if r["status"] == "created"}
     db_session.expire_all()
     names = set(db_session.scalars(select(Credential.name).where(Credential.org_id == org_id)))
-    assert names == {"Taken", *(f"Course {i} {tag}" for i in (1, 2, 3, 4))}
+    assert names == {f"Course {i} {tag}" for i in (1, 2, 3, 4)}
     # each created credential has its history; the failed ones none
     entries = db_session.scalar(select(func.count()).select_from(RevisionEntry))
     per_credential = db_session.scalar(select(func.count()).select_from(RevisionEntry)

@@ -41,6 +41,8 @@ from catalog.ctdl.reading import ALIGNMENTS, C, as_list, text_of
 from catalog.ctdl.sources import Incoming
 from catalog.ctdl.types import compact_type, stored_type
 from catalog.imports import pipeline
+from catalog.imports.report import Report
+from catalog.imports.diskmap import DiskMap
 from store.ctids import normalise_ctid
 from store.facts import CREDENTIAL_TYPES
 from store.models import Concept, Credential, CtdlOriginal, CustomLevel, Organization, Scheme, Status
@@ -513,7 +515,7 @@ class CtdlSource(pipeline.Source):
         self.session, self.org_id, self.org_name = session, org.id, org.name
         self.publish, self.suggest = publish, suggest
         self.known = pipeline.CachedKnown(session)
-        self.seen: dict[str, str] = {}
+        self.seen = DiskMap()  # CTID -> where its last copy came from, on disk (see catalog.imports.diskmap)
         self.blank = service.new_credential(org.id)
 
     def prepare(self, item: Incoming) -> pipeline.Pending | dict:
@@ -525,13 +527,18 @@ class CtdlSource(pipeline.Source):
         except Exception as exc:  # noqa: BLE001 - one bad record must never stop the others
             log.exception("CTDL import of %s failed", item.where)
             return _failed(item, [*plan.problems, _could_not(item, exc)], plan.ctid)
-        if plan.ctid and plan.ctid in self.seen:
+        earlier = self.seen.get(plan.ctid) if plan.ctid else None
+        if earlier is not None:
             plan.problem(f"{item.path}.ceterms:ctid", f"the same CTID came earlier in this import "
-                         f"({self.seen[plan.ctid]}); this later copy wins", "warning")
+                         f"({earlier}); this later copy wins", "warning")
         if plan.failed:
             return _failed(item, plan.problems, plan.ctid)
-        self.seen[plan.ctid] = item.where
+        if plan.ctid:
+            self.seen.put(plan.ctid, item.where)
         return pipeline.Pending(plan.ctid, _Record(item, plan))
+
+    def close(self) -> None:
+        self.seen.close()
 
     def changes(self, pending: list[pipeline.Pending]) -> list[bulk.Change | None]:
         # CTIDs are stored lower case (minted so, and map_record normalises), so the unique index answers.
@@ -606,19 +613,17 @@ def _could_not(item: Incoming, exc: Exception) -> dict:
 
 def run_import(session: Session, org: Organization, incoming: Iterable[Incoming], *, dry_run: bool = False,
                publish: bool = False, suggest: Suggester | None = None,
-               progress: Callable[[int], None] | None = None, batch_size: int = 200, bulk_writes: bool = True) -> dict:
+               progress: Callable[[int], None] | None = None, batch_size: int = 200, bulk_writes: bool = True) -> Report:
     """Import every record through the shared pipeline (catalog.imports.pipeline.run_batches):
     committed batch by batch, or on a dry run rolled back. `progress(n)` is called as records are
     done, as the shared import jobs expect. `bulk_writes=False` saves one record at a time
     through the ordinary service calls (the reference the benchmark compares with)."""
-    organization = {"id": org.id, "name": org.name}
     options = pipeline.ImportOptions(dry_run=dry_run, publish=publish, batch_size=batch_size, bulk=bulk_writes)
-    summary = pipeline.empty_summary()
-    records: list[dict] = []
+    # Its rows are "records"; beyond the first thousand they wait in a temporary file.
+    report = Report({"organization": {"id": org.id, "name": org.name}, "dry_run": dry_run}, rows_key="records")
     for entry in pipeline.run_batches(session, CtdlSource(session, org, publish, suggest), incoming, options, progress):
-        summary[entry["status"]] += 1
-        records.append(entry)
-    return {"organization": organization, "dry_run": dry_run, "summary": summary, "records": records}
+        report.add(entry)
+    return report
 
 
 # Our validation's field names -> the CTDL property they came from, for report paths.
@@ -638,10 +643,10 @@ def _ctdl_path(field: str) -> str:
     return FIELD_PROPERTIES.get(field, field)
 
 
-def text_report(report: dict) -> str:
+def text_report(report: Report) -> str:
     """The report as lines a person reads: one per record, then its problems, then the summary."""
     lines = []
-    for r in report["records"]:
+    for r in report.rows():
         lines.append(f"{r['status']:<9} {r['ctid'] or '-':<39} {('#' + str(r['id'])) if r['id'] else '':<7} {r['source']}")
         for p in r["problems"]:
             lines.append(f"    {p['level']}: {p['path']}: {p['reason']}")
@@ -653,7 +658,7 @@ def text_report(report: dict) -> str:
 
 def import_upload(session: Session, org: Organization, filename: str, content: bytes, *, dry_run: bool = False,
                   publish: bool = False, suggest: Suggester | None = None,
-                  progress: Callable[[int], None] | None = None) -> dict:
+                  progress: Callable[[int], None] | None = None) -> Report:
     """An uploaded file (the web page's, or an import job's), read with the CLI's rules: JSON, or
     JSON lines when the name ends in .jsonl/.ndjson, at most 10 MB. Rolls back when `dry_run`;
     otherwise the caller commits."""

@@ -2,6 +2,9 @@
 
 - `pipeline.py`: the shared pipeline (records in, per-record report out; savepoints, dry run, key)
 - `records.py`: ImportRecord / RowResult / Problem, what sources and the pipeline exchange
+- `report.py`: the Report (summary and first rows in memory, the rest spooled to a temporary file)
+- `diskmap.py`: what an import remembers for its length (keys used, catalog names), in a temporary
+  SQLite file (flat memory on long files)
 - `normalise.py`: a record's cells -> the authoring service's sections
 - `codes.py`: value normalisation shared by every source (CIP, O*NET-SOC, types, money, lengths)
 - `mapping.py`: the import fields and header detection

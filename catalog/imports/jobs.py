@@ -7,14 +7,23 @@ its own entry and shares the page, the task and the report.
 
 Progress goes to Redis, not to the job row: on SQLite the import's own transaction holds the
 write lock between commits, so a second connection updating the row would wait on it.
+
+The report is stored in two parts (`store_report`): `job.report` holds its header, summary and
+first `STORED_ROWS` rows, which the page and the status read often; `job.report_rows` holds
+every row, gzip-compressed JSON lines, which the downloads stream (`report_rows`) and the page
+reads only as far as it shows. Neither the worker nor the web process holds every row at once.
 """
 from __future__ import annotations
 
+import gzip
+import io
+import itertools
+import json
 import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import redis
 from sqlalchemy import select, update
@@ -22,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from catalog.imports import mapping as columns
 from catalog.imports.pipeline import ImportOptions, run_import
+from catalog.imports.report import Report
 from catalog.imports.tables import CLI_LIMITS, Table, TableLimits, open_table, table_records
 from store.db import get_sessionmaker, session_scope
 from store.models import ImportJob, User, utcnow
@@ -33,6 +43,8 @@ log = logging.getLogger(__name__)
 WEB_LIMITS = TableLimits(max_bytes=20 * 1024 * 1024, max_rows=10_000)
 OPTION_NAMES = ("publish", "create_providers", "with_suggested_occupations")
 PROGRESS_EVERY = 25
+# Rows `job.report` keeps itself (the rest of the report's rows are only in `job.report_rows`).
+STORED_ROWS = 100
 
 
 class JobError(ValueError):
@@ -93,9 +105,9 @@ def create_ctdl_job(session: Session, org_id: int, user: User | None, filename: 
     return job
 
 
-def _run_ctdl(session: Session, org_id: int, filename: str, upload: bytes, options: ImportOptions, tick) -> dict:
-    """A CTDL job: catalog.ctdl's importer, its report given the table report's `rows` too, so the
-    page and the CSV download read it as they read a spreadsheet's."""
+def _run_ctdl(session: Session, org_id: int, filename: str, upload: bytes, options: ImportOptions, tick) -> Report:
+    """A CTDL job: catalog.ctdl's importer (its report's rows are "records"; store_report gives
+    the job the table report's rows too, so the page and the downloads read it as a spreadsheet's)."""
     from catalog.ctdl.imports import import_upload
     from store.models import Organization
 
@@ -104,11 +116,50 @@ def _run_ctdl(session: Session, org_id: int, filename: str, upload: bytes, optio
     if not options.dry_run:
         session.commit()
     report["kind"], report["source"] = "ctdl", filename
-    report["rows"] = [{"row": i, "id": r["id"], "status": r["status"], "name": r["ctid"] or r["source"],
-                       "problems": [{"column": p["path"], "value": "", "reason": f"{p['level']}: {p['reason']}"}
-                                    for p in r["problems"]]}
-                      for i, r in enumerate(report["records"], 1)]
     return report
+
+
+def _table_rows_of_ctdl(records) -> Iterator[dict]:
+    for i, r in enumerate(records, 1):
+        yield {"row": i, "id": r["id"], "status": r["status"], "name": r["ctid"] or r["source"],
+               "problems": [{"column": p["path"], "value": "", "reason": f"{p['level']}: {p['reason']}"}
+                            for p in r["problems"]]}
+
+
+# --- the stored report ----------------------------------------------------------------------------
+
+
+def store_report(job: ImportJob, report: Report) -> None:
+    """`job.report`: the header, summary and first rows; `job.report_rows`: every row, compressed."""
+    def rows() -> Iterator[dict]:
+        return _table_rows_of_ctdl(report.rows()) if report.rows_key == "records" else report.rows()
+
+    stored = {**report.header, "summary": report.summary}
+    if report.rows_key != "rows":
+        stored[report.rows_key] = report.kept[:STORED_ROWS]
+    job.report = {**stored, "rows": list(itertools.islice(rows(), STORED_ROWS)), "rows_total": report.count}
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as out:
+        for row in rows():
+            out.write((json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8"))
+    job.report_rows = buffer.getvalue()
+
+
+def report_head(report: dict) -> dict:
+    """A stored report without its rows: what the JSON download writes before them."""
+    return {k: v for k, v in report.items() if k not in ("rows", "records", "rows_total")}
+
+
+def report_rows(report: dict | None, compressed: bytes | None) -> Iterator[dict]:
+    """Every row of a stored report, one at a time: from `job.report_rows` (pass the bytes, so a
+    streamed response needs no database session), or for a job stored before that column
+    existed, from the report itself."""
+    if compressed is None:
+        yield from (report or {}).get("rows", [])
+        return
+    with gzip.GzipFile(fileobj=io.BytesIO(compressed)) as lines:
+        for line in lines:
+            yield json.loads(line)
 
 
 def set_mapping(job: ImportJob, chosen: dict[str, str]) -> None:
@@ -124,7 +175,7 @@ def set_mapping(job: ImportJob, chosen: dict[str, str]) -> None:
         raise columns.MappingError(f"{', '.join(sorted(twice))}: choose one column for each of these")
     columns.check_mapping(mapping)
     job.options = {**job.options, "mapping": {h: mapping[h] for h in headers if h in mapping}}
-    job.report = None  # a new mapping needs a new dry run before it can be confirmed
+    job.report = job.report_rows = None  # a new mapping needs a new dry run before it can be confirmed
     job.state = "uploaded"
 
 
@@ -246,15 +297,22 @@ def run_job(settings: Settings, job_id: int) -> dict | None:
         report, error = None, f"the import stopped: {type(exc).__name__}; nothing after the last saved batch changed"
     finally:
         session.close()
-    with session_scope(settings.database_url) as session:
-        job = session.get(ImportJob, job_id)
-        job.report = report
-        job.state = "failed" if report is None else "done"
-        job.error = error
-        job.done_rows = sum(report["summary"].values()) if report else 0
-        job.updated_at = utcnow()
+    try:
+        with session_scope(settings.database_url) as session:
+            job = session.get(ImportJob, job_id)
+            if report is None:
+                job.report = job.report_rows = None
+            else:
+                store_report(job, report)
+            job.state = "failed" if report is None else "done"
+            job.error = error
+            job.done_rows = report.count if report is not None else 0
+            job.updated_at = utcnow()
+    finally:
+        if report is not None:
+            report.close()
     progress.write(job.done_rows, job.total_rows)
-    return report["summary"] if report else None
+    return report.summary if report is not None else None
 
 
 def jobs_for(session: Session, org_ids, limit: int = 20) -> list[ImportJob]:

@@ -4,7 +4,8 @@
       -> map       a record to our fields, values normalised (normalise.py, codes.py; ctdl.map_record)
       -> validate  by the authoring service, the same rules as the editor, a whole batch at once
       -> upsert    catalog.authoring.bulk: revisions, history and outbox follow as for single saves
-      -> report    {"summary": {created, updated, unchanged, failed}, "rows": [...]} (CTDL: "records")
+      -> report    {"summary": {created, updated, unchanged, failed}, "rows": [...]} (CTDL: "records"),
+                   a report.Report: the first rows in memory, the rest spooled to a temporary file
 
 A source (`Source`: TableSource here, catalog.ctdl.imports.CtdlSource) maps each record on its own
 (`prepare`), then per batch looks up what exists with a few queries and says what to save
@@ -18,7 +19,9 @@ A source (`Source`: TableSource here, catalog.ctdl.imports.CtdlSource) maps each
 - every batch is committed, or rolled back on a dry run, which does all the same work and so
   reports what a real run would do while changing nothing (one difference: a provider it would
   create is "created" again in each batch that names it, which the report does not show); the
-  session is emptied between batches, so memory stays flat.
+  session is emptied between batches, so memory stays flat (so do the report, spooled to disk;
+  the keys the file has used and the catalog's names, in a temporary SQLite file (diskmap.py);
+  and the re-import lookup, asked of the database per batch).
 
 Re-imports match on a stable key: for tables the organization plus `credentials.import_key` (the
 source's own id when it has one, otherwise the normalised name and provider), for CTDL the CTID.
@@ -45,8 +48,10 @@ from catalog.authoring.snapshot import section_snapshot
 from catalog.authoring.validation import ValidationError
 from catalog.imports import codes
 from catalog.imports.codes import CodeBook
+from catalog.imports.diskmap import DiskMap
 from catalog.imports.normalise import Draft, build_draft
-from catalog.imports.records import ImportRecord, Problem, RowResult, STATUSES
+from catalog.imports.records import ImportRecord, Problem, RowResult
+from catalog.imports.report import Report
 from store.facts import MAX_LENGTH
 from store.models import Concept, Credential, Organization, OrgKind, Scheme, Status, User
 from store.vocabulary import bound_scheme
@@ -142,13 +147,14 @@ class CachedKnown(authoring.Known):
 
 class ImportKnown(CachedKnown):
     """CachedKnown with CIP and occupation codes answered from the code book loaded once per
-    import, and providers and targets from the importer's own lookups."""
+    import, and providers from the importer's own lookups. (Relation targets are asked of the
+    database as batches name them, and cached: preloading every possible target grew with the
+    catalog.)"""
 
-    def __init__(self, session: Session, book: CodeBook, orgs: dict, targets: dict):
+    def __init__(self, session: Session, book: CodeBook, orgs: dict):
         super().__init__(session)
         object.__setattr__(self, "book", book)
         object.__setattr__(self, "orgs", orgs)        # id -> (name, kinds), kept current by the importer
-        object.__setattr__(self, "targets", targets)  # credential id -> name, for "leads to" links
 
     def codes(self, vocabulary: str, codes) -> set[str]:
         known = {"programs": self.book.cips, "occupations": self.book.occupations}.get(vocabulary)
@@ -165,11 +171,6 @@ class ImportKnown(CachedKnown):
                 if org_id == own_org_id or OrgKind.education_provider.value in kinds:
                     allowed.add(org_id)
         return names, allowed
-
-    def relation_targets(self, org_id: int, ids) -> dict[int, str]:
-        missing = [i for i in ids if i not in self.targets]
-        found = {i: self.targets[i] for i in ids if i in self.targets}
-        return {**found, **(super().relation_targets(org_id, missing) if missing else {})}
 
 
 # --- the engine every source shares ----------------------------------------------------------------
@@ -209,6 +210,9 @@ class Source:
 
     def restore(self, state) -> None:
         pass
+
+    def close(self) -> None:
+        """The import is over: let go of anything held for its length."""
 
 
 # What a record is expected to fail with (anything else is logged with its traceback, and fails
@@ -295,6 +299,8 @@ def run_batches(session: Session, source: Source, records: Iterable, options: Im
     except BaseException:
         session.rollback()
         raise
+    finally:
+        source.close()
     if options.dry_run:
         session.rollback()
     else:
@@ -317,9 +323,6 @@ class TableSource(Source):
     def __init__(self, session: Session, org: Organization, user: User | None, options: ImportOptions):
         self.session, self.org, self.user, self.options = session, org, user, options
         self.book = load_code_book(session)
-        self.existing: dict[str, int] = dict(session.execute(
-            select(Credential.import_key, Credential.id)
-            .where(Credential.org_id == org.id, Credential.import_key.is_not(None))).all())
         # Plain values, not ORM objects: batches are expunged, so cached objects would go stale.
         self.org_id, self.org_name = org.id, org.name
         self.org_by_id: dict[int, tuple[str, list]] = {
@@ -327,26 +330,30 @@ class TableSource(Source):
             for oid, name, kinds in session.execute(select(Organization.id, Organization.name, Organization.kinds))}
         self.orgs: dict[str, tuple[int, list]] = {codes.name_key(name): (oid, kinds)
                                                   for oid, (name, kinds) in self.org_by_id.items()}
-        self.catalog_names: dict[str, int] = {}
-        targets: dict[int, str] = {}
-        for cid, name in session.execute(select(Credential.id, Credential.name).where(or_(
+        # What a row "leads to" links to a catalog credential of that name (the normalised name, so
+        # it cannot be asked of the database): every possible target's name, on disk, since a
+        # re-import into a large organization has as many as its file has rows.
+        self.catalog_names = DiskMap()
+        self.catalog_names.fill((codes.name_key(name), cid) for cid, name in session.execute(
+            select(Credential.id, Credential.name).where(or_(
                 Credential.status == Status.published.value,
-                (Credential.org_id == org.id) & (Credential.status == Status.draft.value)))):
-            self.catalog_names.setdefault(codes.name_key(name), cid)
-            targets[cid] = name
-        self.known = ImportKnown(session, self.book, self.org_by_id, targets)
-        self.seen: dict[str, int] = {}
+                (Credential.org_id == org.id) & (Credential.status == Status.draft.value)))
+            .order_by(Credential.id).execution_options(yield_per=2000)))
+        self.known = ImportKnown(session, self.book, self.org_by_id)
+        # Keys the file has used (and on which row first), on disk: flat however long the file.
+        self.seen = DiskMap()
         self.blank = authoring.new_credential(self.org_id)
 
     def remember(self):
         # The lookups only ever gain keys, in order: their lengths say what to drop. (Copying
         # them per batch made a 100,000-row import quadratic.)
-        return len(self.existing), len(self.orgs), len(self.org_by_id)
+        return len(self.orgs), len(self.org_by_id)
 
     def restore(self, state) -> None:
-        """Drop what rolled-back records added to the lookups (new credentials' keys, new
-        providers), keeping which keys the file has used (`seen`)."""
-        for lookup, length in zip((self.existing, self.orgs, self.org_by_id), state):
+        """Drop what rolled-back records added to the lookups (new providers), keeping which
+        keys the file has used (`seen`). Existing credentials are looked up per batch in the
+        database, so a rolled-back one is simply not found."""
+        for lookup, length in zip((self.orgs, self.org_by_id), state):
             added = [key for key, _ in zip(reversed(lookup), range(len(lookup) - length))]
             for key in added:
                 del lookup[key]
@@ -365,21 +372,30 @@ class TableSource(Source):
             result.problems.append(Problem(record.column("external_id"), draft.external_id[:200],
                                            "an external id must be at most 200 characters"))
             return result.as_dict()
-        if draft.key in self.seen:
+        first = self.seen.first(draft.key, record.row)
+        if first is not None:
             result.problems.append(Problem(record.column("external_id" if draft.external_id else "name"),
                                            draft.external_id or draft.name,
-                                           f"the same record as row {self.seen[draft.key]} (same "
+                                           f"the same record as row {first} (same "
                                            f"{'external id' if draft.external_id else 'name and provider'})"))
             return result.as_dict()
-        self.seen[draft.key] = record.row
         return Pending(draft.key, _Row(record, draft, result))
+
+    def close(self) -> None:
+        self.seen.close()
+        self.catalog_names.close()
 
     # --- what to save ---------------------------------------------------------------------------
 
     def changes(self, pending: list[Pending]) -> list[bulk.Change | None]:
-        ids = [self.existing[p.key] for p in pending if p.key in self.existing]
+        # Looked up per batch (the index on org_id, import_key), not preloaded: a preloaded map
+        # of every key grew with the catalog and with each created row.
+        existing = dict(self.session.execute(
+            select(Credential.import_key, Credential.id)
+            .where(Credential.org_id == self.org_id, Credential.import_key.in_([p.key for p in pending]))).all())
+        ids = list(existing.values())
         loaded = {c.id: c for c in bulk.load_credentials(self.session, Credential.id.in_(ids))} if ids else {}
-        return [self._change(p.item, loaded.get(self.existing.get(p.key))) for p in pending]
+        return [self._change(p.item, loaded.get(existing.get(p.key))) for p in pending]
 
     def _change(self, row: _Row, credential: Credential | None) -> bulk.Change:
         record, draft = row.record, row.draft
@@ -417,8 +433,9 @@ class TableSource(Source):
         # if a catalog credential of that name appeared since (the first import may have created
         # it after this row), so importing the same file twice changes nothing.
         have = {codes.name_key(r["name"]) for r in related if r.get("name")}
-        have |= {codes.name_key(self.known.targets.get(r["credential_id"], ""))
-                 for r in related if r.get("credential_id") is not None}
+        linked = [r["credential_id"] for r in related if r.get("credential_id") is not None]
+        have |= {codes.name_key(name) for name in (self.known.relation_targets(self.org_id, linked)
+                                                   if linked else {}).values()}
         for title in draft.leads_to:
             key = codes.name_key(title)
             if key in have:
@@ -478,19 +495,15 @@ class TableSource(Source):
         if error is not None:
             return result.as_dict()
         result.problems.extend(Problem("", "", f"left as a draft: {warning}") for warning in change.warnings)
-        self.existing[draft.key] = change.saved.id
         result.status, result.id = change.status, change.saved.id
         return result.as_dict()
 
 
-def empty_summary() -> dict:
-    return {status: 0 for status in STATUSES}
-
-
 def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], options: ImportOptions,
                user: User | None = None, *, kind: str = "table", source: str = "", mapping: dict | None = None,
-               progress: Callable[[int], None] | None = None) -> dict:
-    """Apply `records` for organization `org_id` and return the report (see the module docstring).
+               progress: Callable[[int], None] | None = None) -> Report:
+    """Apply `records` for organization `org_id` and return the report (see the module docstring
+    and catalog.imports.report: its rows beyond the first thousand wait in a temporary file).
 
     `progress(n)` is called as records are done. A dry run rolls back everything, including the
     providers `create_providers` would add. Give it a session of its own: it commits (or rolls
@@ -499,13 +512,11 @@ def run_import(session: Session, org_id: int, records: Iterable[ImportRecord], o
     org = session.get(Organization, org_id)
     if org is None:
         raise ValueError(f"there is no organization {org_id}")
-    org_summary = {"id": org.id, "name": org.name}
-    summary, rows = empty_summary(), []
+    report = Report({"kind": kind, "source": source, "organization": {"id": org.id, "name": org.name},
+                     "dry_run": options.dry_run,
+                     "options": {"publish": options.publish, "create_providers": options.create_providers,
+                                 "with_suggested_occupations": options.with_suggested_occupations},
+                     "mapping": mapping or {}})
     for item in run_batches(session, TableSource(session, org, user, options), records, options, progress):
-        summary[item["status"]] += 1
-        rows.append(item)
-    return {"kind": kind, "source": source, "organization": org_summary,
-            "dry_run": options.dry_run, "options": {"publish": options.publish,
-                                                    "create_providers": options.create_providers,
-                                                    "with_suggested_occupations": options.with_suggested_occupations},
-            "mapping": mapping or {}, "summary": summary, "rows": rows}
+        report.add(item)
+    return report

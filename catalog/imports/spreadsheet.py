@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from catalog.imports import mapping as columns
 from catalog.imports.normalise import build_draft
 from catalog.imports.pipeline import ImportOptions, load_code_book, run_import
+from catalog.imports.report import Report
 from catalog.imports.tables import Table, TableLimits, open_table, table_records
 from store.models import User
 
@@ -45,7 +46,7 @@ def preview(session: Session, table: Table, mapping: dict[str, str], rows: int =
 def import_table(session: Session, org_id: int, path: str | Path, options: ImportOptions, *,
                  overrides: dict[str, str] | None = None, limits: TableLimits = TableLimits(),
                  user: User | None = None, filename: str | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> dict:
+                 progress: Callable[[int, int], None] | None = None) -> Report:
     """Import a CSV or XLSX file for organization `org_id`; the report (see catalog.imports.pipeline)."""
     table, mapping = prepare(path, overrides, limits, filename)
     total = table.row_count

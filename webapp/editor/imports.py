@@ -11,7 +11,7 @@ Jobs live in catalog.imports.jobs; this module only turns requests into calls an
 """
 from __future__ import annotations
 
-import json
+import itertools
 import tempfile
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -20,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from catalog.imports import jobs
 from catalog.imports.export import report_lines
+from catalog.imports.report import json_chunks
 from catalog.imports.mapping import FIELDS, IGNORE, MappingError
 from catalog.imports.spreadsheet import preview
 from catalog.imports.tables import TableError, TableLimits, human_size
@@ -135,9 +136,12 @@ def job_page(job_id: int):
 
 
 def _report_rows(job: ImportJob, limit: int = 200) -> list[dict]:
-    """The report's rows with problems (the page shows these; the downloads have every row)."""
-    items = (job.report or {}).get("rows", [])
-    return [r for r in items if r["problems"] or r["status"] == "failed"][:limit]
+    """The report's rows with problems (the page shows these; the downloads have every row),
+    read from the stored rows only as far as the page shows."""
+    if not job.report:
+        return []
+    items = jobs.report_rows(job.report, job.report_rows)
+    return list(itertools.islice((r for r in items if r["problems"] or r["status"] == "failed"), limit))
 
 
 def set_mapping(job_id: int):
@@ -183,8 +187,10 @@ def report_download(job_id: int, fmt: str):
     if not job.report:
         abort(404, description="This import has no report yet.")
     name = f"import-{job.id}-{'dry-run' if job.dry_run else 'report'}"
+    # Streamed from the stored rows; the generators hold plain values, not the job.
+    rows = jobs.report_rows(job.report, job.report_rows)
     if fmt == "csv":
-        return Response(report_lines(job.report), mimetype="text/csv",
+        return Response(report_lines(rows), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(json.dumps(job.report, indent=1, ensure_ascii=False), mimetype="application/json",
+    return Response(json_chunks(jobs.report_head(job.report), "rows", rows), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{name}.json"'})
