@@ -11,10 +11,13 @@ concept more published credentials use, then to the shorter label.
 Occupations, sectors and programmes answer in two steps. The strict tiers above run first, and
 when they fill the page that is the answer. Otherwise a second request adds the relaxed tiers
 (indexer/relaxed.py), all ranked below every strict tier: the typo tiers (only when nothing matched
-strictly: "welder" must not bring Welter and Weeder), the name without its qualifiers and noise
+strictly: "welder" must not bring Welter and Weeder; and only for the words of 5+ letters that the
+vocabulary never uses, steps.wants_typos), the name without its qualifiers and noise
 ("BARBER - APPRENTICE" -> barber), a parenthesised abbreviation ("(CPA)"), and most of the words
 weighted by how informative they are. Programmes are also found through the occupations they lead
-to (CIP->SOC crosswalk). Each item says which tier matched and whether it was a relaxed one.
+to (CIP->SOC crosswalk). Each item says which tier matched and whether it was a relaxed one, and
+which alternate title or crosswalked occupation (answer.py, from the hit's own titles: nothing is
+highlighted).
 
 The tiers are data (VOCABULARY.tiers, CREDENTIALS.tiers) and `build_autocomplete_query` only reads
 them. User text reaches OpenSearch only inside match, match_phrase, term and prefix queries, never
