@@ -82,7 +82,7 @@ def import_table_command(file: Path, org_name: str, maps: tuple[str, ...], dry_r
     for path in reports:  # streamed: a large report's rows wait in a temporary file, not in memory
         with open(path, "w", encoding="utf-8", newline="") as out:
             if path.suffix.lower() == ".csv":
-                out.writelines(report_lines(report))
+                out.writelines(report_lines(report.rows()))
             else:
                 report.write_json(out)
     report.close()

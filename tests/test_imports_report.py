@@ -48,7 +48,7 @@ def test_a_report_keeps_its_first_rows_and_spools_the_rest():
     report.write_json(out)
     assert json.loads(out.getvalue()) == {"kind": "table", "mapping": {"Name": "name"}, "summary": report.summary,
                                           "rows": items}
-    lines = list(csv.DictReader(io.StringIO("".join(report_lines(report)))))
+    lines = list(csv.DictReader(io.StringIO("".join(report_lines(report.rows())))))
     assert [int(r["row"]) for r in lines] == list(range(2, 12)) and lines[7]["reason"] == "too long"
     spool = report._spool.name
     assert os.path.exists(spool)

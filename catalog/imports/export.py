@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
 from typing import IO, Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.imports.report import Report
 from store.facts import CREDENTIAL_TYPES, DELIVERY_MODES
 from store.models import Credential, Status
 
@@ -128,23 +126,16 @@ def write_xlsx(rows: Iterable[dict], path, columns: tuple[str, ...] = COLUMNS) -
 REPORT_COLUMNS = ("row", "id", "status", "name", "column", "value", "reason")
 
 
-def report_lines(report: Mapping | Iterable[dict]) -> Iterator[str]:
-    """An import report as CSV: one line per problem, or one per row that has none. `report` is
-    a report.Report (its rows streamed from its spool), a report dict, or just its rows."""
-    if isinstance(report, Report):
-        items = report.rows()
-    elif isinstance(report, Mapping):
-        items = report["rows"]
-    else:
-        items = report
-
-    def rows():
-        for item in items:
+def report_lines(rows: Iterable[dict]) -> Iterator[str]:
+    """An import report's rows (`Report.rows()`, streamed from its spool, or a stored job's) as
+    CSV: one line per problem, or one per row that has none."""
+    def lines():
+        for item in rows:
             base = {"row": item["row"], "id": item["id"] or "", "status": item["status"], "name": item["name"]}
             problems = item["problems"] or [{"column": "", "value": "", "reason": ""}]
             for problem in problems:
                 yield {**base, **problem}
-    return csv_lines(rows(), REPORT_COLUMNS)
+    return csv_lines(lines(), REPORT_COLUMNS)
 
 
 # --- search results ------------------------------------------------------------------------------
